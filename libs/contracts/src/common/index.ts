@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './envelope.js';
+export * from './subjects.js';
+export * from './selector.js';
+export * from './events.js';

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/**
+ * Typed, fail-fast environment parsing that works before Nest boots (telemetry needs it).
+ * A bad environment produces one error that lists every bad variable at once.
+ */
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'EnvError';
+  }
+}
+
+export function parseEnv<S extends z.ZodObject>(
+  schema: S,
+  source: NodeJS.ProcessEnv = process.env,
+): z.output<S> {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? '(env)');
+    const raw = source[name];
+    const shown = raw === undefined ? 'unset' : `"${raw}"`;
+    return `${name} (${shown}): ${issue.message}`;
+  });
+  throw new EnvError(problems);
+}
+
+/** Empty strings count as unset, as they do in most shells' `FOO= cmd`. */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v));
+
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+export const durationMs = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const booleanFlag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? fallback : ['true', '1', 'yes'].includes(v)));
+
+/** Variables every Fleetcore service reads. */
+export const baseEnvSchema = z.object({
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  NATS_CREDENTIALS: optionalString,
+  DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/fleetcore'),
+  FLEET_SUBJECT_ROOT: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated NATS tokens')
+    .default('fleet'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Port for /metrics, /healthz on a backend service; 0 disables it. */
+  METRICS_PORT: port(0),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
+});
+
+export type BaseEnv = z.output<typeof baseEnvSchema>;
+
+export { optionalString };

@@ -1,0 +1,31 @@
+import { readFile } from 'node:fs/promises';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+
+export interface NatsConnectOptions {
+  url: string;
+  name: string;
+  /** Path to a NATS `.creds` file (JWT + nkey seed). */
+  credentials?: string;
+  /** Give up on the first connection after this long; reconnection afterwards is forever. */
+  firstConnectTimeoutMs?: number;
+}
+
+/**
+ * Connects with the settings every Fleetcore process wants: reconnect forever with jittered
+ * backoff, a bounded outgoing buffer while disconnected, and a fixed client name for monitoring.
+ */
+export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
+  const authenticator = options.credentials
+    ? credsAuthenticator(await readFile(options.credentials))
+    : undefined;
+  return connect({
+    servers: options.url.split(',').map((s) => s.trim()),
+    name: options.name,
+    authenticator,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1000,
+    reconnectJitter: 500,
+    timeout: options.firstConnectTimeoutMs ?? 10_000,
+    pingInterval: 20_000,
+  });
+}

@@ -1,0 +1,4 @@
+export * from './bus.js';
+export * from './codec.js';
+export * from './connect.js';
+export * from './messaging.module.js';

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { FleetError } from '#contracts/common';
+import { MessageBus, encodeJson } from '#lib/messaging';
+import { TEST_NATS_URL, deleteStreams, eventually, testSubjectRoot } from '../support/infra.js';
+
+describe('MessageBus against real NATS', () => {
+  const root = testSubjectRoot();
+  let server: MessageBus;
+  let client: MessageBus;
+  const seen: number[] = [];
+
+  beforeAll(async () => {
+    server = await MessageBus.connect({ url: TEST_NATS_URL, name: 'test-server', subjectRoot: root, service: 'echo' });
+    client = await MessageBus.connect({ url: TEST_NATS_URL, name: 'test-client', subjectRoot: root, service: 'client' });
+    server.serve(server.subjects.svc('echo', 'double'), {
+      name: 'echo.double',
+      schema: z.object({ n: z.number().int() }),
+      maxBytes: 1024,
+      handler: ({ n }) => {
+        if (n < 0) throw new FleetError('conflict', 'negative numbers are not doubled');
+        if (n === 13) throw new Error('unlucky');
+        return { n: n * 2 };
+      },
+    });
+    server.consume(server.subjects.anyAgent('tick'), {
+      name: 'echo.tick',
+      schema: z.object({ v: z.literal(1), n: z.number() }),
+      handler: ({ n }, ctx) => {
+        expect(ctx.nodeId).toBe('node-1');
+        seen.push(n);
+      },
+    });
+    await server.nc.flush();
+  });
+
+  afterAll(async () => {
+    await client.drain();
+    await server.drain();
+    await deleteStreams(root);
+  });
+
+  it('replies with data for a valid request', async () => {
+    await expect(client.request(client.subjects.svc('echo', 'double'), { n: 21 })).resolves.toEqual({ n: 42 });
+  });
+
+  it('replies with a typed validation error for a bad payload', async () => {
+    const err = await client.request(client.subjects.svc('echo', 'double'), { n: "x" }).catch((e: FleetError) => e);
+    expect(err).toBeInstanceOf(FleetError);
+    expect(err.code).toBe('validation_failed');
+    expect(err.message).toMatch(/n:/);
+  });
+
+  it('replies bad_request to bytes that are not JSON, and payload_too_large to big ones', async () => {
+    const raw = await client.nc.request(client.subjects.svc('echo', 'double'), new TextEncoder().encode('{nope'));
+    expect(raw.json()).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    const big = await client.nc.request(client.subjects.svc('echo', 'double'), encodeJson({ n: 1, pad: 'x'.repeat(2000) }));
+    expect(big.json()).toMatchObject({ ok: false, error: { code: 'payload_too_large' } });
+  });
+
+  it('passes domain errors through and hides internal ones', async () => {
+    await expect(client.request(client.subjects.svc('echo', 'double'), { n: -1 })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(client.request(client.subjects.svc('echo', 'double'), { n: 13 })).rejects.toMatchObject({ code: 'internal' });
+    // ... and keeps serving afterwards.
+    await expect(client.request(client.subjects.svc('echo', 'double'), { n: 2 })).resolves.toEqual({ n: 4 });
+  });
+
+  it('reports unavailable when nobody serves a subject', async () => {
+    await expect(client.request(client.subjects.svc('nobody', 'x'), {}, 500)).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
+  it('drops malformed and unknown-version publishes but keeps consuming good ones', async () => {
+    const subject = client.subjects.agent('node-1', 'tick');
+    client.nc.publish(subject, new TextEncoder().encode('garbage'));
+    client.publish(subject, { v: 2, n: 1 });
+    client.publish(subject, { v: 1, n: 'x' });
+    client.publish(subject, { v: 1, n: 7 });
+    await eventually(() => seen.includes(7));
+    expect(seen).toEqual([7]);
+  });
+
+  it('creates the event stream idempotently and deduplicates events by id', async () => {
+    await server.ensureEventStream();
+    await client.ensureEventStream();
+    await server.emit('test', 'happened', { x: 1 }, 'event-1');
+    await server.emit('test', 'happened', { x: 1 }, 'event-1');
+    const jsm = await jetstreamManager(server.nc);
+    const info = await jsm.streams.info(server.subjects.eventsStream);
+    expect(info.state.messages).toBe(1);
+  });
+});
