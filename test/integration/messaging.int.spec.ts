@@ -46,7 +46,7 @@ describe('MessageBus against real NATS', () => {
   });
 
   it('replies with a typed validation error for a bad payload', async () => {
-    const err = await client.request(client.subjects.svc('echo', 'double'), { n: "x" }).catch((e: FleetError) => e);
+    const err = (await client.request(client.subjects.svc('echo', 'double'), { n: 'x' }).catch((e: unknown) => e)) as FleetError;
     expect(err).toBeInstanceOf(FleetError);
     expect(err.code).toBe('validation_failed');
     expect(err.message).toMatch(/n:/);
