@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { FleetError } from '#contracts/common';
-import { MessageBus, encodeJson } from '#lib/messaging';
+import { MessageBus, consumeDurable, encodeJson, ensureReportStream } from '#lib/messaging';
 import { TEST_NATS_URL, deleteStreams, eventually, testSubjectRoot } from '../support/infra.js';
 
 describe('MessageBus against real NATS', () => {
@@ -88,5 +88,46 @@ describe('MessageBus against real NATS', () => {
     const jsm = await jetstreamManager(server.nc);
     const info = await jsm.streams.info(server.subjects.eventsStream);
     expect(info.state.messages).toBe(1);
+  });
+});
+
+describe('durable JetStream consumers', () => {
+  const root = testSubjectRoot();
+  let bus: MessageBus;
+
+  beforeAll(async () => {
+    bus = await MessageBus.connect({ url: TEST_NATS_URL, name: 'durable', subjectRoot: root, service: 'svc' });
+    await ensureReportStream(bus);
+  });
+  afterAll(async () => {
+    await bus.drain();
+    await deleteStreams(root);
+  });
+
+  it('delivers reports once, drops malformed ones, and retries a failing handler', async () => {
+    const got: string[] = [];
+    let failOnce = true;
+    const consumer = await consumeDurable(bus, {
+      durable: 'test-consumer',
+      stream: bus.subjects.reportsStream,
+      filterSubject: bus.subjects.anyAgentReport('update'),
+      name: 'test.report',
+      schema: z.object({ v: z.literal(1), state: z.string() }),
+      handler: async (input, meta) => {
+        if (input.state === 'flaky' && failOnce) {
+          failOnce = false;
+          throw new Error('database down');
+        }
+        got.push(`${meta.nodeId}:${input.state}`);
+      },
+    });
+    const subject = bus.subjects.agentReport('n1', 'update');
+    await bus.js.publish(subject, new TextEncoder().encode('not json'));
+    await bus.js.publish(subject, encodeJson({ v: 1, state: 'staged' }), { msgID: 'a' });
+    await bus.js.publish(subject, encodeJson({ v: 1, state: 'staged' }), { msgID: 'a' });
+    await bus.js.publish(subject, encodeJson({ v: 1, state: 'flaky' }), { msgID: 'b' });
+    await eventually(() => got.length === 2, 10_000);
+    expect(got).toEqual(['n1:staged', 'n1:flaky']);
+    await consumer.stop();
   });
 });

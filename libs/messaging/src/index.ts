@@ -2,3 +2,4 @@ export * from './bus.js';
 export * from './codec.js';
 export * from './connect.js';
 export * from './messaging.module.js';
+export * from './durable.js';

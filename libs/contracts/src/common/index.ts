@@ -3,3 +3,4 @@ export * from './envelope.js';
 export * from './subjects.js';
 export * from './selector.js';
 export * from './events.js';
+export * from './ids.js';

@@ -3,6 +3,7 @@
  * several fleets, or parallel test runs, can share one NATS cluster without seeing each other.
  *
  *   <root>.agent.<nodeId>.<verb>      agent → platform (a node's credentials can be confined to it)
+ *   <root>.agent.<nodeId>.report.<area>  agent → platform, JetStream (durable, deduplicated)
  *   <root>.node.<nodeId>.<topic>      platform → agent (desired-state notices)
  *   <root>.svc.<service>.<verb>       request/reply APIs, served by a queue group per service
  *   <root>.events.<area>.<event>      JetStream stream <ROOT>_EVENTS
@@ -39,6 +40,19 @@ export class Subjects {
     return subject.split('.')[this.agentIdIndex];
   }
 
+  /** Durable agent report for one area (`update`, `config`, `discovery`), via JetStream. */
+  agentReport(nodeId: string, area: string): string {
+    return `${this.root}.agent.${nodeId}.report.${area}`;
+  }
+
+  anyAgentReport(area: string): string {
+    return `${this.root}.agent.*.report.${area}`;
+  }
+
+  get allAgentReports(): string {
+    return `${this.root}.agent.*.report.>`;
+  }
+
   node(nodeId: string, topic: string): string {
     return `${this.root}.node.${nodeId}.${topic}`;
   }
@@ -64,7 +78,7 @@ export class Subjects {
     return `${this.root.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}_EVENTS`;
   }
 
-  /** JetStream stream holding agent reports (`<root>.agent.*.report`). */
+  /** JetStream stream holding agent reports (`<root>.agent.*.report.>`). */
   get reportsStream(): string {
     return `${this.root.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}_REPORTS`;
   }

@@ -1,0 +1,3 @@
+export * from './agent-messages.js';
+export * from './api.js';
+export * from './events.js';
