@@ -6,7 +6,7 @@ import {
   type Subscription,
 } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type StreamConfig } from '@nats-io/jetstream';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { FleetError, Subjects, errorReply, okReply, parseOrThrow, replySchema } from '#contracts/common';
 import type { EventEnvelope } from '#contracts/common';
 import {
@@ -112,6 +112,20 @@ export class MessageBus {
         stop();
       }
       if (msg.reply) msg.respond(encodeJson(reply));
+    });
+  }
+
+  /**
+   * Answers `<root>.svc.<service>.ping` with who and how long up: the gateway's /readyz and
+   * `fleetctl` use it to see which services are reachable.
+   */
+  servePing(version: string): Subscription {
+    const started = Date.now();
+    return this.serve(this.subjects.svc(this.service, 'ping'), {
+      name: `${this.service}.ping`,
+      schema: z.unknown(),
+      trace: false,
+      handler: () => ({ service: this.service, version, uptimeSeconds: Math.round((Date.now() - started) / 1000) }),
     });
   }
 
