@@ -23,6 +23,33 @@ export interface AgentContext {
   refreshHello(): Promise<void>;
   /** Ask the core to restart the agent process (the simulator restarts the virtual node). */
   restart(reason: string): Promise<void>;
+  /**
+   * Set in the simulator only: `failRate` (0..1) is the share of simulated operations (e.g. the
+   * post-update health check) that should fail, decided with a PRNG seeded from `seed` + node id
+   * so a run is reproducible.
+   */
+  simulation?: SimulationSettings;
+}
+
+export interface SimulationSettings {
+  failRate: number;
+  seed: number;
+}
+
+/** What a feature may contribute to the hello facts (e.g. the updates feature knows the slot). */
+export interface FeatureFacts {
+  bootedSlot?: 'a' | 'b' | null;
+  osName?: string;
+  osVersion?: string;
+}
+
+/** What `AgentFeature.facts()` gets: it can be asked before `start()` (the first hello). */
+export interface FeatureFactsInput<C = unknown> {
+  nodeId: string;
+  dataDir: string;
+  simulated: boolean;
+  simulation?: SimulationSettings;
+  config: C;
 }
 
 export interface AgentFacts {
@@ -44,6 +71,11 @@ export interface AgentFeature<C = unknown> {
   readonly configSchema: z.ZodType<C>;
   /** Called once connected and after the first successful hello. */
   start(ctx: AgentContext, config: C): Promise<void>;
+  /**
+   * Optional: facts this feature knows, merged over the core's before every hello (so before
+   * `start()` too). Keep it cheap: in the simulator it runs for every virtual node.
+   */
+  facts?(input: FeatureFactsInput<C>): FeatureFacts | Promise<FeatureFacts>;
   /** Called after a NATS reconnect, so the feature can re-read its desired state. */
   onReconnect?(): Promise<void>;
   /** Called on shutdown; release timers, subscriptions and files. */

@@ -1,0 +1,7 @@
+import type { AgentFeatureFactory } from '../feature.js';
+
+/**
+ * Every feature the agent runs, real or simulated. Each feature adds one import and one line
+ * here; its config file section is named after `feature.name`.
+ */
+export const agentFeatures: AgentFeatureFactory[] = [];
