@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// Thin launcher: the program itself is compiled TypeScript under dist/ (npm run build).
+import { existsSync } from 'node:fs';
+
+const entry = new URL('../dist/apps/fleetcore/src/cli.js', import.meta.url);
+if (!existsSync(entry)) {
+  console.error('fleetcore: dist/ is missing; run "npm run build" in the Fleetcore checkout first.');
+  process.exit(1);
+}
+await import(entry.href);
