@@ -1,0 +1,72 @@
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { metricsRegistry } from '#lib/telemetry';
+import { Public } from '../auth/roles.js';
+import { GATEWAY_ENV } from '../core/tokens.js';
+import { ServiceClient } from '../core/service-client.js';
+import type { GatewayEnv } from '../env.js';
+
+export interface ServiceReadiness {
+  name: string;
+  ok: boolean;
+  latencyMs: number;
+  version?: string;
+  uptimeSeconds?: number;
+  error?: { code: string; message: string };
+}
+
+export interface Readiness {
+  ready: boolean;
+  nats: { connected: boolean };
+  services: ServiceReadiness[];
+}
+
+@ApiTags('health')
+@Public()
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(ServiceClient) private readonly services: ServiceClient,
+    @Inject(GATEWAY_ENV) private readonly env: GatewayEnv,
+  ) {}
+
+  @Get('healthz')
+  @ApiOperation({ summary: 'Liveness: the gateway process is up' })
+  healthz() {
+    return { status: 'ok' };
+  }
+
+  @Get('readyz')
+  @ApiOperation({ summary: 'Readiness: NATS is connected and every required service answers ping (503 otherwise)' })
+  async readyz(@Res({ passthrough: true }) res: Response): Promise<Readiness> {
+    const readiness = await this.check();
+    res.status(readiness.ready ? 200 : 503);
+    return readiness;
+  }
+
+  @Get('metrics')
+  @ApiOperation({ summary: 'Prometheus metrics' })
+  @ApiProduces('text/plain')
+  @Header('content-type', metricsRegistry.contentType)
+  metrics(): Promise<string> {
+    return metricsRegistry.metrics();
+  }
+
+  async check(): Promise<Readiness> {
+    const connected = this.services.natsConnected;
+    const services = await Promise.all(
+      this.env.READY_SERVICES.map(async (name): Promise<ServiceReadiness> => {
+        const started = Date.now();
+        const answer = connected
+          ? await this.services.ping(name, this.env.READY_TIMEOUT_MS)
+          : ({ ok: false, error: { code: 'unavailable', message: 'NATS is not connected' } } as const);
+        const latencyMs = Date.now() - started;
+        if (!answer.ok) return { name, ok: false, latencyMs, error: { code: answer.error.code, message: answer.error.message } };
+        const info = (answer.data ?? {}) as { version?: string; uptimeSeconds?: number };
+        return { name, ok: true, latencyMs, version: info.version, uptimeSeconds: info.uptimeSeconds };
+      }),
+    );
+    return { ready: connected && services.every((s) => s.ok), nats: { connected }, services };
+  }
+}
