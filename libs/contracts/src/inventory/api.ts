@@ -88,7 +88,18 @@ export const matchNodesSchema = z.object({
   groups: z.array(groupSchema).max(256).optional(),
   channel: channelSchema.optional(),
   arch: z.string().max(32).optional(),
+  /**
+   * Optional paging for very large fleets. Without `limit` every match comes back in one reply,
+   * or `payload_too_large` when that reply would not fit in a NATS message: then page with
+   * `limit` and pass `nextCursor` back as `cursor`.
+   */
+  limit: z.number().int().min(1).max(10_000).optional(),
+  cursor: z.string().max(256).optional(),
 });
+export type MatchNodes = z.input<typeof matchNodesSchema>;
 export const matchNodesReplySchema = z.object({
   nodes: z.array(z.object({ id: nodeIdSchema, group: z.string(), labels: z.record(z.string(), z.string()), status: nodeStatusSchema })),
+  /** Set when `limit` cut the answer short; null or absent when this is the last page. */
+  nextCursor: z.string().nullable().optional(),
 });
+export type MatchNodesReply = z.output<typeof matchNodesReplySchema>;

@@ -1,0 +1,28 @@
+import type { DataSource } from 'typeorm';
+import { createServiceDataSource, ensureDatabase, migrate } from '#lib/persistence';
+import { NodeEntity } from './node.entity.js';
+import { InventoryNodes1764115200000 } from './migrations/1764115200000-inventory-nodes.js';
+
+export const INVENTORY_SCHEMA = 'inventory';
+
+export function createInventoryDataSource(url: string, poolSize = 10): DataSource {
+  return createServiceDataSource({
+    url,
+    schema: INVENTORY_SCHEMA,
+    entities: [NodeEntity],
+    migrations: [InventoryNodes1764115200000],
+    poolSize,
+    applicationName: 'fleetcore-inventory',
+  });
+}
+
+/** Creates the database if needed and runs pending migrations; idempotent and replica-safe. */
+export async function migrateInventoryDatabase(databaseUrl: string): Promise<string[]> {
+  await ensureDatabase(databaseUrl);
+  const ds = createInventoryDataSource(databaseUrl, 2);
+  try {
+    return await migrate(ds);
+  } finally {
+    if (ds.isInitialized) await ds.destroy();
+  }
+}

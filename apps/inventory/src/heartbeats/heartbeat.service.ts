@@ -1,0 +1,158 @@
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import type { Subscription } from '@nats-io/transport-node';
+import { FleetError, nodeIdSchema } from '#contracts/common';
+import { type Heartbeat, heartbeatSchema, helloAgainSchema } from '#contracts/inventory';
+import { MessageBus } from '#lib/messaging';
+import { JsonLogger, OncePerCause } from '#lib/telemetry';
+import { Sql } from '../database/sql.js';
+import { InventoryEvents } from '../nodes/inventory-events.js';
+import { NodeQueryService } from '../nodes/node-query.service.js';
+import { INVENTORY_SETTINGS, type InventorySettings } from '../settings.js';
+import type { BufferedHeartbeat } from './heartbeat-buffer.js';
+import { heartbeatMetrics as m } from './heartbeat-metrics.js';
+import { HeartbeatPipeline, type PipelineStats } from './heartbeat-pipeline.js';
+import { writeHeartbeats } from './heartbeat-writer.js';
+import { HelloAgainLimiter } from './hello-again.js';
+
+/** Heartbeats are tiny; anything bigger is not one. */
+export const HEARTBEAT_MAX_BYTES = 2048;
+
+/**
+ * Consumes `<root>.agent.*.heartbeat` (queue group: replicas share the fleet), buffers the newest
+ * heartbeat per node and writes each flush as one statement. Side effects of a flush: `node.online`
+ * for nodes that were offline, `node.updated` when the booted OS version changed, and a
+ * rate-limited `hello-again` notice to nodes the database does not know.
+ */
+@Injectable()
+export class HeartbeatService implements BeforeApplicationShutdown {
+  private readonly logger = new JsonLogger('inventory', 'heartbeats');
+  private readonly problems = new OncePerCause(this.logger);
+  private readonly pipeline: HeartbeatPipeline;
+  private readonly helloAgain: HelloAgainLimiter;
+  private readonly sideEffects = new Set<Promise<unknown>>();
+  private subscription?: Subscription;
+  /** Since when heartbeats have been arriving uninterrupted (null while disconnected). */
+  private flowingSince: number | null = null;
+
+  constructor(
+    @Inject(MessageBus) private readonly bus: MessageBus,
+    @Inject(Sql) private readonly sql: Sql,
+    @Inject(InventoryEvents) private readonly events: InventoryEvents,
+    @Inject(NodeQueryService) private readonly nodes: NodeQueryService,
+    @Inject(INVENTORY_SETTINGS) private readonly settings: InventorySettings,
+  ) {
+    this.helloAgain = new HelloAgainLimiter(settings.helloAgainMinIntervalMs);
+    this.pipeline = new HeartbeatPipeline({
+      flushMs: settings.flushMs,
+      flushAtNodes: settings.bufferNodes,
+      maxNodes: settings.bufferMaxNodes,
+      write: (batch) => this.write(batch),
+      onFlushError: (err, size) => {
+        m.failures.inc();
+        this.problems.warn(`flush:${err.message}`, 'heartbeat flush failed; will retry', { error: err.message, rows: size });
+      },
+    });
+  }
+
+  start(): void {
+    this.pipeline.start();
+    this.subscription = this.bus.consume(this.bus.subjects.anyAgent('heartbeat'), {
+      name: 'inventory.heartbeat',
+      schema: heartbeatSchema,
+      maxBytes: HEARTBEAT_MAX_BYTES,
+      trace: false,
+      handler: (hb, ctx) => this.receive(ctx.nodeId, hb),
+    });
+    this.flowingSince = Date.now();
+    void this.watchConnection();
+  }
+
+  /** Ms during which heartbeats have flowed without interruption (0 while disconnected). */
+  flowingForMs(now = Date.now()): number {
+    return this.flowingSince === null ? 0 : now - this.flowingSince;
+  }
+
+  stats(): PipelineStats & { buffered: number } {
+    return { ...this.pipeline.stats, buffered: this.pipeline.buffered };
+  }
+
+  /** Writes everything buffered now (tests, shutdown). */
+  flush(): Promise<void> {
+    return this.pipeline.flush();
+  }
+
+  /** Called when a node says hello, so a later hello-again is not held back by the rate limit. */
+  nodeSaidHello(nodeId: string): void {
+    this.helloAgain.forget(nodeId);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.subscription?.unsubscribe();
+    await this.pipeline.stop();
+    await Promise.allSettled([...this.sideEffects]);
+  }
+
+  private receive(nodeId: string | undefined, hb: Heartbeat): void {
+    if (nodeId === undefined || !nodeIdSchema.safeParse(nodeId).success) {
+      m.dropped.inc({ reason: 'bad_node_id' });
+      throw new FleetError('validation_failed', `heartbeat on a subject with an invalid node id "${nodeId}"`);
+    }
+    const result = this.pipeline.add(nodeId, hb);
+    if (result === 'dropped') {
+      m.dropped.inc({ reason: 'buffer_full' });
+      return;
+    }
+    m.received.inc();
+    if (result === 'coalesced') m.coalesced.inc();
+  }
+
+  private async write(batch: BufferedHeartbeat[]): Promise<void> {
+    const stop = m.flushSeconds.startTimer();
+    const rows = await writeHeartbeats(this.sql, batch);
+    stop();
+    m.batchSize.observe(batch.length);
+    m.rows.inc(rows.length);
+    m.flushed.inc(batch.reduce((sum, e) => sum + e.count, 0));
+    m.buffered.set(this.pipeline.buffered);
+    this.afterFlush(batch, rows);
+  }
+
+  /** Events and notices run beside the flush loop so a burst of them never delays the next write. */
+  private afterFlush(batch: BufferedHeartbeat[], rows: Awaited<ReturnType<typeof writeHeartbeats>>): void {
+    const known = new Set<string>();
+    const work: Promise<unknown>[] = [];
+    for (const row of rows) {
+      known.add(row.id);
+      if (row.was === 'offline') work.push(this.events.online(row.id, row.last_seen_at));
+      if (row.prev_os_version !== row.os_version) {
+        work.push(this.nodes.get(row.id).then((view) => this.events.updated(view, ['os.version'])));
+      }
+    }
+    const now = Date.now();
+    for (const entry of batch) {
+      if (known.has(entry.nodeId)) continue;
+      m.unknown.inc(entry.count);
+      if (!this.helloAgain.allow(entry.nodeId, now)) continue;
+      m.helloAgain.inc();
+      this.bus.publish(
+        this.bus.subjects.node(entry.nodeId, 'hello-again'),
+        helloAgainSchema.parse({ v: 1, reason: 'node is not registered in the inventory' }),
+      );
+    }
+    if (work.length === 0) return;
+    const all = Promise.allSettled(work);
+    this.sideEffects.add(all);
+    void all.finally(() => this.sideEffects.delete(all));
+  }
+
+  private async watchConnection(): Promise<void> {
+    try {
+      for await (const status of this.bus.nc.status()) {
+        if (status.type === 'disconnect') this.flowingSince = null;
+        else if (status.type === 'reconnect') this.flowingSince = Date.now();
+      }
+    } catch {
+      // The status iterator ends when the connection closes.
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { MessagingModule, type MessageBus } from '#lib/messaging';
+import { InventoryApi } from './api/inventory-api.js';
+import { createInventoryDataSource } from './database/data-source.js';
+import { Sql } from './database/sql.js';
+import { HeartbeatService } from './heartbeats/heartbeat.service.js';
+import { InventoryEvents } from './nodes/inventory-events.js';
+import { NodeAdminService } from './nodes/node-admin.service.js';
+import { NodeQueryService } from './nodes/node-query.service.js';
+import { RegistrationService } from './nodes/registration.service.js';
+import { OfflineDetectorService } from './offline/offline-detector.service.js';
+import { INVENTORY_SETTINGS, type InventorySettings } from './settings.js';
+
+class DatabaseShutdown implements OnApplicationShutdown {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/**
+ * The inventory service: node registry, heartbeat ingestion, offline detection and the query
+ * API. Heartbeats and the detector stop in `beforeApplicationShutdown` (final flush, events),
+ * before the bus drains and the database closes in `onApplicationShutdown`.
+ */
+@Module({})
+export class InventoryModule {
+  static forRoot(settings: InventorySettings, bus: MessageBus, poolSize: number): DynamicModule {
+    return {
+      module: InventoryModule,
+      imports: [MessagingModule.forBus(bus)],
+      providers: [
+        { provide: INVENTORY_SETTINGS, useValue: settings },
+        {
+          provide: DataSource,
+          useFactory: async () => createInventoryDataSource(settings.databaseUrl, poolSize).initialize(),
+        },
+        { provide: Sql, inject: [DataSource], useFactory: (ds: DataSource) => Sql.of(ds) },
+        DatabaseShutdown,
+        InventoryEvents,
+        NodeQueryService,
+        NodeAdminService,
+        RegistrationService,
+        HeartbeatService,
+        OfflineDetectorService,
+        InventoryApi,
+      ],
+    };
+  }
+}

@@ -1,0 +1,96 @@
+import 'reflect-metadata';
+import { pathToFileURL } from 'node:url';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import { MessageBus } from '#lib/messaging';
+import { JsonLogger, startDefaultMetrics, startMetricsServer } from '#lib/telemetry';
+import { InventoryApi } from './api/inventory-api.js';
+import { migrateInventoryDatabase } from './database/data-source.js';
+import { HeartbeatService } from './heartbeats/heartbeat.service.js';
+import { InventoryModule } from './inventory.module.js';
+import { OfflineDetectorService } from './offline/offline-detector.service.js';
+import { parseInventoryEnv } from './env.js';
+import { settingsFromEnv } from './settings.js';
+import { INVENTORY_VERSION } from './version.js';
+
+export { migrateInventoryDatabase } from './database/data-source.js';
+
+export interface RunningInventory {
+  close(): Promise<void>;
+  /** The Nest context, for tests and in-process launchers that want to look inside. */
+  app: INestApplicationContext;
+  bus: MessageBus;
+}
+
+/** Parses env, migrates, connects, and serves until `close()`. */
+export async function startInventoryService(env: NodeJS.ProcessEnv = process.env): Promise<RunningInventory> {
+  const config = parseInventoryEnv(env);
+  JsonLogger.setLevel(config.LOG_LEVEL);
+  const logger = new JsonLogger('inventory', 'main');
+  startDefaultMetrics('inventory');
+  await migrateInventoryDatabase(config.DATABASE_URL);
+  const bus = await MessageBus.connect({
+    url: config.NATS_URL,
+    credentials: config.NATS_CREDENTIALS,
+    name: 'fleetcore-inventory',
+    subjectRoot: config.FLEET_SUBJECT_ROOT,
+    service: 'inventory',
+    logger: logger.child('MessageBus'),
+  });
+  let app: INestApplicationContext;
+  try {
+    await bus.ensureEventStream();
+    app = await NestFactory.createApplicationContext(
+      InventoryModule.forRoot(settingsFromEnv(config), bus, config.DATABASE_POOL_SIZE),
+      { logger: new JsonLogger('inventory'), abortOnError: false },
+    );
+  } catch (err) {
+    await bus.drain().catch(() => undefined);
+    throw err;
+  }
+  app.get(HeartbeatService).start();
+  app.get(InventoryApi).serve();
+  app.get(OfflineDetectorService).start();
+  bus.servePing(INVENTORY_VERSION);
+  await bus.nc.flush();
+  const metrics = config.METRICS_PORT > 0 ? await startMetricsServer(config.METRICS_PORT, () => bus.isConnected) : undefined;
+  logger.info('inventory service started', {
+    subjectRoot: config.FLEET_SUBJECT_ROOT,
+    heartbeatIntervalSeconds: config.HEARTBEAT_INTERVAL_SECONDS,
+    metricsPort: config.METRICS_PORT || undefined,
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    bus,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => (metrics ? metrics.close(() => resolve()) : resolve()));
+        await app.close();
+        logger.info('inventory service stopped');
+      })()),
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  startInventoryService().then(
+    (service) => {
+      const stop = () => {
+        service.close().then(
+          () => process.exit(0),
+          (err: Error) => {
+            new JsonLogger('inventory', 'main').error('shutdown failed', err);
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    },
+    (err: Error) => {
+      process.stderr.write(`inventory: ${err.message}\n`);
+      process.exit(1);
+    },
+  );
+}

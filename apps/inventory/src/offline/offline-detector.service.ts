@@ -1,0 +1,108 @@
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { LeaderElection } from '#lib/persistence';
+import { JsonLogger, OncePerCause, counter, gauge } from '#lib/telemetry';
+import { Sql } from '../database/sql.js';
+import { HeartbeatService } from '../heartbeats/heartbeat.service.js';
+import { InventoryEvents } from '../nodes/inventory-events.js';
+import { INVENTORY_SETTINGS, type InventorySettings } from '../settings.js';
+import { type OfflinePolicy, detectionPeriodMs, mayJudge, offlineThresholdMs } from './offline-policy.js';
+
+const markedOffline = counter('fleet_inventory_nodes_marked_offline_total', 'Nodes marked offline by the detector');
+const leading = gauge('fleet_inventory_offline_detector_leader', '1 while this replica runs offline detection');
+
+/** Rows locked in id order, like the heartbeat flush, so the two never deadlock. */
+const MARK_OFFLINE = `
+WITH stale AS (
+  SELECT "id" FROM "inventory"."nodes"
+  WHERE "status" = 'online' AND "last_seen_at" < now() - $1 * interval '1 millisecond'
+  ORDER BY "id"
+  FOR UPDATE SKIP LOCKED
+)
+UPDATE "inventory"."nodes" n SET "status" = 'offline', "updated_at" = now()
+FROM stale WHERE n."id" = stale."id"
+RETURNING n."id", n."last_seen_at", now() AS at`;
+
+/**
+ * Marks silent nodes offline. Runs in exactly one replica at a time (PostgreSQL advisory lock
+ * `inventory:offline`); when that replica dies its session ends and another takes over within
+ * `LEADER_RETRY_MS`. `SKIP LOCKED` leaves rows a heartbeat flush is writing right now alone: they
+ * are alive by definition.
+ */
+@Injectable()
+export class OfflineDetectorService implements BeforeApplicationShutdown {
+  private readonly logger = new JsonLogger('inventory', 'offline-detector');
+  private readonly problems = new OncePerCause(this.logger);
+  private readonly policy: OfflinePolicy;
+  private readonly election: LeaderElection;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private generation = 0;
+  /** Completed detection passes while leader (tests wait on it). */
+  passes = 0;
+
+  constructor(
+    @Inject(Sql) private readonly sql: Sql,
+    @Inject(HeartbeatService) private readonly heartbeats: HeartbeatService,
+    @Inject(InventoryEvents) private readonly events: InventoryEvents,
+    @Inject(INVENTORY_SETTINGS) settings: InventorySettings,
+  ) {
+    this.policy = {
+      intervalSeconds: settings.heartbeatIntervalSeconds,
+      missed: settings.offlineAfterMissed,
+      flushMs: settings.flushMs,
+    };
+    this.election = new LeaderElection({
+      url: settings.databaseUrl,
+      name: 'inventory:offline',
+      retryMs: settings.leaderRetryMs,
+      onElected: () => this.lead(),
+      onDemoted: () => this.follow(),
+    });
+  }
+
+  get isLeader(): boolean {
+    return this.election.isLeader;
+  }
+
+  start(): void {
+    this.election.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.election.stop();
+    await this.running;
+  }
+
+  /** One detection pass; returns the ids marked offline. Public for tests. */
+  async detect(): Promise<string[]> {
+    if (!mayJudge(this.heartbeats.flowingForMs(), this.policy)) return [];
+    const rows = await this.sql.query<{ id: string; last_seen_at: Date; at: Date }>(MARK_OFFLINE, [
+      offlineThresholdMs(this.policy),
+    ]);
+    markedOffline.inc(rows.length);
+    await Promise.all(rows.map((r) => this.events.offline(r.id, r.last_seen_at, r.at)));
+    this.passes++;
+    return rows.map((r) => r.id);
+  }
+
+  private lead(): void {
+    leading.set(1);
+    const generation = ++this.generation;
+    this.logger.info('running offline detection', { thresholdMs: offlineThresholdMs(this.policy) });
+    const tick = () => {
+      this.running = this.detect()
+        .then(() => undefined)
+        .catch((err: Error) => this.problems.warn(`detect:${err.message}`, 'offline detection failed', { error: err.message }))
+        .finally(() => {
+          if (this.election.isLeader && generation === this.generation) this.timer = setTimeout(tick, detectionPeriodMs(this.policy)).unref();
+        });
+    };
+    this.timer = setTimeout(tick, 0).unref();
+  }
+
+  private follow(): void {
+    leading.set(0);
+    this.generation++;
+    clearTimeout(this.timer);
+  }
+}
