@@ -1,0 +1,10 @@
+import type { CommandGroup } from '../core/command.js';
+import { fleetCommands } from './fleet.js';
+import { nodesCommands } from './nodes.js';
+import { tokensCommands } from './tokens.js';
+
+/**
+ * Every area's commands, in the order `fleetctl --help` lists them. To add an area, write
+ * `commands/<area>.ts` exporting a `CommandGroup` (see `nodes.ts`) and append it here.
+ */
+export const COMMAND_GROUPS: CommandGroup[] = [nodesCommands, fleetCommands, tokensCommands];
