@@ -1,0 +1,220 @@
+import { spawn } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID, type KeyObject } from 'node:crypto';
+import type { Subscription } from '@nats-io/transport-node';
+import { UPDATE_NOTICE_TOPIC, desiredUpdateSchema } from '#contracts/updater';
+import type { AgentContext, AgentFeature, FeatureFacts, FeatureFactsInput } from '../../feature.js';
+import { hash32 } from '../../simulator/prng.js';
+import { AbBackend } from './ab-backend.js';
+import type { BootInfo } from './backend.js';
+import { updatesConfigSchema, type UpdatesConfig } from './config.js';
+import { runHealthChecks, type CheckResult } from './health.js';
+import { NatsUpdateProtocol, fromWire } from './nats-protocol.js';
+import type { DesiredUpdate } from './protocol.js';
+import { parsePublicKey } from './signing.js';
+import { UpdateRunner, type StepResult } from './update-runner.js';
+import { UpdateStateStore } from './update-state.js';
+
+/**
+ * A/B OS updates on the node: fetches its desired update (on start, reconnect, notices and a slow
+ * poll), and drives the update runner through download → slot → reboot slot → reboot → health
+ * checks → commit or fallback. Real agents use the `ab` backend on disk; the simulator uses the
+ * same code with virtual slots, a process "reboot" and a seeded health-check failure rate.
+ */
+export class UpdatesFeature implements AgentFeature<UpdatesConfig> {
+  readonly name = 'updates';
+  readonly configSchema = updatesConfigSchema;
+  private backend: AbBackend | undefined;
+  private booted: Promise<BootInfo> | undefined;
+  private ctx: AgentContext | undefined;
+  private runner: UpdateRunner | undefined;
+  private notices: Subscription | undefined;
+  private loop: Promise<void> | undefined;
+  private stopped = false;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+  private noticed: DesiredUpdate | null | undefined;
+  private readonly abort = new AbortController();
+
+  async facts(input: FeatureFactsInput<UpdatesConfig>): Promise<FeatureFacts> {
+    if (!input.config.enabled) return {};
+    const backend = this.backendFor(input.dataDir, input.simulated, input.config);
+    // Before the first update the OS facts are the truth; afterwards the boot state is.
+    if (!this.booted && !(await exists(join(input.dataDir, 'updates', 'boot-state.json')))) return {};
+    await this.init(input.config.initialVersion ?? 'unknown');
+    const status = backend.status();
+    return { bootedSlot: status.bootedSlot, osVersion: status.bootedVersion };
+  }
+
+  async start(ctx: AgentContext, config: UpdatesConfig): Promise<void> {
+    if (!config.enabled) return;
+    this.ctx = ctx;
+    const backend = this.backendFor(ctx.dataDir, ctx.simulated, config);
+    const boot = await this.init(config.initialVersion ?? ctx.facts().osVersion);
+    const trustedKeys: KeyObject[] = config.trustedKeys.map((k, i) => {
+      try {
+        return parsePublicKey(k);
+      } catch (err) {
+        throw new Error(`updates.trustedKeys[${i}]: ${(err as Error).message}`);
+      }
+    });
+    const dir = join(ctx.dataDir, 'updates');
+    this.runner = new UpdateRunner({
+      backend,
+      store: new UpdateStateStore(dir, !ctx.simulated),
+      protocol: new NatsUpdateProtocol(ctx.bus, ctx.nodeId),
+      arch: ctx.facts().arch,
+      trustedKeys,
+      downloadDir: join(dir, 'download'),
+      downloadTimeoutMs: config.downloadTimeoutSeconds * 1000,
+      simulated: ctx.simulated,
+      healthCheck: (signal) => this.healthCheck(ctx, config, signal),
+      onVersionChange: () => ctx.refreshHello(),
+      logger: ctx.logger,
+    });
+    await this.runner.afterBoot(boot);
+    if (boot.outcome !== 'unchanged') await ctx.refreshHello().catch(() => undefined);
+    this.notices = ctx.bus.consume(ctx.bus.subjects.node(ctx.nodeId, UPDATE_NOTICE_TOPIC), {
+      name: 'agent.update-notice',
+      schema: desiredUpdateSchema,
+      queue: false,
+      trace: false,
+      handler: (notice) => {
+        this.noticed = fromWire(notice);
+        this.wake();
+      },
+    });
+    this.loop = this.run(config);
+  }
+
+  async onReconnect(): Promise<void> {
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.notices?.unsubscribe();
+    this.wake();
+    await this.loop;
+  }
+
+  private async run(config: UpdatesConfig): Promise<void> {
+    const runner = this.runner!;
+    let failures = 0;
+    while (!this.stopped) {
+      let next: StepResult | 'error';
+      try {
+        next = await runner.step(() => this.desired(), this.abort.signal);
+        failures = 0;
+      } catch (err) {
+        failures++;
+        if (!this.stopped) this.ctx?.logger.warn('update step failed; will retry', { reason: (err as Error).message, phase: runner.phase });
+        next = 'error';
+      }
+      if (this.stopped) return;
+      const seconds =
+        next === 'idle' ? config.pollSeconds
+        : next === 'wait' ? config.lockRetrySeconds
+        : next === 'rebooting' ? 60
+        : Math.min(30, 2 ** Math.min(failures, 5) / 2);
+      await this.sleep(seconds * 1000);
+    }
+  }
+
+  /** A notice carries the desired update; use it once instead of asking again. */
+  private async desired(): Promise<DesiredUpdate | null> {
+    if (this.noticed !== undefined) {
+      const noticed = this.noticed;
+      this.noticed = undefined;
+      return noticed;
+    }
+    return new NatsUpdateProtocol(this.ctx!.bus, this.ctx!.nodeId).fetchDesired();
+  }
+
+  private healthCheck(ctx: AgentContext, config: UpdatesConfig, signal: AbortSignal): Promise<CheckResult> {
+    if (ctx.simulated) {
+      const rate = ctx.simulation?.failRate ?? 0;
+      const version = this.backend?.status().bootedVersion ?? '';
+      const draw = hash32(`${ctx.simulation?.seed ?? 0}:${ctx.nodeId}:${version}`) / 4294967296;
+      return Promise.resolve(draw < rate ? { ok: false, name: 'simulated', reason: `simulated failure (fail rate ${rate})` } : { ok: true });
+    }
+    if (config.healthChecks.length === 0) return Promise.resolve({ ok: true });
+    return runHealthChecks(config.healthChecks, {
+      deadlineMs: config.healthDeadlineSeconds * 1000,
+      intervalMs: config.healthRetrySeconds * 1000,
+      signal,
+    });
+  }
+
+  private backendFor(dataDir: string, simulated: boolean, config: UpdatesConfig): AbBackend {
+    this.backend ??= new AbBackend({
+      dir: join(dataDir, 'updates'),
+      initialVersion: config.initialVersion ?? 'unknown',
+      virtual: simulated,
+      durable: !simulated,
+      // Process-restart "reboots" make every start a boot; real ones use the kernel's boot id.
+      bootId: simulated || config.rebootMode === 'restart' ? async () => randomUUID() : kernelBootId,
+      rebootHandler: (reason) => this.reboot(config, simulated, reason),
+    });
+    return this.backend;
+  }
+
+  private init(initialVersion: string): Promise<BootInfo> {
+    this.booted ??= this.backend!.init(initialVersion);
+    return this.booted;
+  }
+
+  private async reboot(config: UpdatesConfig, simulated: boolean, reason: string): Promise<void> {
+    const ctx = this.ctx!;
+    if (simulated || config.rebootMode === 'restart') {
+      // Not awaited: restarting stops this feature, which waits for the loop that called us.
+      setTimeout(() => void ctx.restart(reason), 0);
+      return;
+    }
+    ctx.logger.warn('rebooting for an OS update', { reason, command: config.rebootCommand });
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn('/bin/sh', ['-c', config.rebootCommand], { stdio: 'ignore' });
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`reboot command exited with ${code}`))));
+    });
+  }
+
+  private wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined = undefined;
+      const done = () => {
+        clearTimeout(timer);
+        this.woken = false;
+        this.wakeUp = undefined;
+        resolve();
+      };
+      this.wakeUp = done;
+      timer = setTimeout(done, ms);
+    });
+  }
+}
+
+async function kernelBootId(): Promise<string> {
+  try {
+    return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+  } catch {
+    return 'no-boot-id';
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+export const updatesFeature = (): UpdatesFeature => new UpdatesFeature();
