@@ -8,15 +8,15 @@ import { NODE_COLUMNS, type NodeRow, changedFacts, toNodeView } from './node-vie
 
 const hellos = counter('fleet_inventory_hellos_total', 'Agent hellos handled, by outcome', ['outcome']);
 
-type UpsertRow = NodeRow & { inserted: boolean; prev: NodeRow | null };
+type UpsertRow = NodeRow & { inserted: boolean };
 
 /**
- * One statement registers or refreshes a node. The `prev` CTE locks the existing row, so the
- * old facts it returns are exactly the ones this upsert replaced (READ COMMITTED re-reads a row
- * that changed while we waited for its lock); that is what decides which events are due.
+ * Registers or refreshes a node in one transaction: lock the existing row (so the old facts read
+ * are exactly the ones the upsert replaces; they decide which events are due), then upsert.
+ * `inserted` tells a first registration from a concurrent hello that lost the race to insert.
  */
+const LOCK_PREVIOUS = `SELECT ${NODE_COLUMNS} FROM "inventory"."nodes" n WHERE n."id" = $1 FOR UPDATE`;
 const UPSERT = `
-WITH prev AS (SELECT * FROM "inventory"."nodes" WHERE "id" = $1 FOR UPDATE)
 INSERT INTO "inventory"."nodes" AS n
   ("id", "hostname", "labels", "agent_labels", "group", "agent_group", "channel", "arch", "os_name",
    "os_version", "kernel", "booted_slot", "agent_version", "runtimes", "boot_id", "status")
@@ -39,7 +39,7 @@ ON CONFLICT ("id") DO UPDATE SET
   "status" = 'online',
   "last_seen_at" = now(),
   "updated_at" = now()
-RETURNING ${NODE_COLUMNS}, (n.xmax::text = '0') AS inserted, (SELECT to_jsonb(prev) FROM prev) AS prev`;
+RETURNING ${NODE_COLUMNS}, (n.xmax::text = '0') AS inserted`;
 
 @Injectable()
 export class RegistrationService {
@@ -50,7 +50,7 @@ export class RegistrationService {
   ) {}
 
   async hello(hello: Hello): Promise<HelloReply> {
-    const rows = await this.db.query<UpsertRow>(UPSERT, [
+    const params = [
       hello.nodeId,
       hello.hostname,
       JSON.stringify(hello.labels),
@@ -64,8 +64,13 @@ export class RegistrationService {
       hello.agentVersion,
       JSON.stringify(hello.runtimes),
       hello.bootId ?? null,
-    ]);
-    const { prev, inserted, ...row } = rows[0];
+    ];
+    const [prev, upserted] = await this.db.transaction(async (query) => {
+      const before = await query<NodeRow>(LOCK_PREVIOUS, [hello.nodeId]);
+      const after = await query<UpsertRow>(UPSERT, params);
+      return [before[0] ?? null, after[0]] as const;
+    });
+    const { inserted, ...row } = upserted;
     const view = toNodeView(row);
     const registered = prev === null && inserted;
     if (registered) {
