@@ -21,10 +21,11 @@ export interface AbBackendOptions {
   /** Version of the image in slot `a` on a machine that has never updated. */
   initialVersion: string;
   /**
-   * Identifies the current boot. Real machines: the kernel's boot id, so an agent restart is not
-   * a boot. Process-restart mode (tests, simulator): a fresh id per start.
+   * Identifies the current boot: real machines pass the kernel's boot id, so an agent restart is
+   * not a boot and a power cycle is. Without it (process-restart "reboots": tests, simulator) a
+   * start is a boot only when a reboot was requested.
    */
-  bootId: () => Promise<string>;
+  bootId?: () => Promise<string>;
   /** Runs the actual reboot (command, or the agent restart in tests and the simulator). */
   rebootHandler: (reason: string) => Promise<void>;
   /** Virtual slots (simulator): record versions only, never copy images. */
@@ -55,8 +56,9 @@ export class AbBackend implements UpdateBackend {
     const raw = await readJsonFile(this.statePath);
     const parsed = raw === undefined ? undefined : bootStateSchema.safeParse(raw);
     this.state = parsed?.success ? parsed.data : initialBootState(initialVersion);
-    const bootId = await this.options.bootId();
-    if (this.state.bootId === bootId) {
+    const bootId = this.options.bootId ? await this.options.bootId() : null;
+    const newBoot = bootId === null ? this.state.rebootPending : this.state.bootId !== bootId;
+    if (!newBoot) {
       if (raw === undefined) await this.save(this.state);
       return { outcome: 'unchanged', newBoot: false };
     }

@@ -58,3 +58,30 @@ describe('A/B boot state', () => {
     expect(() => markTrial(initialBootState('1.0.0'))).toThrow(/no image/);
   });
 });
+
+describe('AbBackend boot detection', () => {
+  it('without a kernel boot id, a start is a boot only when a reboot was requested', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { AbBackend } = await import('./ab-backend.js');
+    const dir = await mkdtemp(join(tmpdir(), 'ab-boot-'));
+    try {
+      const make = () => new AbBackend({ dir, initialVersion: '1.0.0', virtual: true, durable: false, rebootHandler: async () => undefined });
+      const first = make();
+      expect(await first.init()).toEqual({ outcome: 'unchanged', newBoot: false });
+      await first.stage(null, { version: '1.1.0', sha256: 'c'.repeat(64) });
+      await first.markTrial();
+      // An agent restart without a reboot: nothing happens even though the slot is armed.
+      expect(await make().init()).toEqual({ outcome: 'unchanged', newBoot: false });
+      const before = make();
+      await before.init();
+      await before.reboot('update');
+      const after = make();
+      expect(await after.init()).toEqual({ outcome: 'trial', newBoot: true });
+      expect(after.status()).toMatchObject({ bootedSlot: 'b', bootedVersion: '1.1.0', trial: true });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

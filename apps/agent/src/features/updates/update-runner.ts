@@ -92,8 +92,7 @@ export class UpdateRunner {
   }
 
   private async advance(desired: DesiredUpdate): Promise<StepResult> {
-    const { backend } = this.deps;
-    let status = backend.status();
+    let status = this.deps.backend.status();
     if (this.state.phase === 'idle') {
       await this.save({ ...this.state, target: desired, waitReported: false, failedCheck: null });
     }
@@ -106,8 +105,10 @@ export class UpdateRunner {
       await this.finish('failed', refusal.code, refusal.message);
       return 'idle';
     }
+    // A rollback may return to the factory image, whose digest the slot never recorded.
     const inSlot =
-      status.inactive?.version === desired.version && (!desired.payload || status.inactive.sha256 === desired.payload.sha256);
+      status.inactive?.version === desired.version &&
+      (!desired.payload || status.inactive.sha256 === desired.payload.sha256 || (desired.rollback && status.inactive.sha256 === null));
     if (!inSlot) {
       if (!desired.payload) {
         await this.finish('failed', 'no_payload', `the other slot does not hold ${desired.version} and the release has no payload`);
@@ -119,9 +120,7 @@ export class UpdateRunner {
       }
       const staged = await this.fetchAndStage(desired, desired.payload);
       if (staged !== true) return staged;
-      status = backend.status();
     }
-    if (!status.armed) await backend.markTrial();
     if (this.state.phase === 'idle' || this.state.phase === 'downloading') {
       await this.save({ ...this.state, phase: 'staged' });
       await this.report('staged');
@@ -192,6 +191,8 @@ export class UpdateRunner {
       }
       await this.save({ ...this.state, lockHeld: true });
     }
+    // Armed only now: a power cycle while waiting for the slot must not boot the new image.
+    if (!this.deps.backend.status().armed) await this.deps.backend.markTrial();
     await this.save({ ...this.state, phase: 'rebooting' });
     await this.report('rebooting');
     await this.deps.backend.reboot(`update to ${d.version}`);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomUUID, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { Subscription } from '@nats-io/transport-node';
 import { UPDATE_NOTICE_TOPIC, desiredUpdateSchema } from '#contracts/updater';
 import type { AgentContext, AgentFeature, FeatureFacts, FeatureFactsInput } from '../../feature.js';
@@ -155,7 +155,7 @@ export class UpdatesFeature implements AgentFeature<UpdatesConfig> {
       virtual: simulated,
       durable: !simulated,
       // Process-restart "reboots" make every start a boot; real ones use the kernel's boot id.
-      bootId: simulated || config.rebootMode === 'restart' ? async () => randomUUID() : kernelBootId,
+      bootId: simulated || config.rebootMode === 'restart' ? undefined : kernelBootId,
       rebootHandler: (reason) => this.reboot(config, simulated, reason),
     });
     return this.backend;
