@@ -47,7 +47,7 @@ describe('post-boot health checks', () => {
     );
     expect(result).toMatchObject({ ok: false, name: 'etcd' });
     expect(!result.ok && result.reason).toMatch(/exited with 3: etcd is down/);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
   });
 
   it('fails an HTTP check on an unexpected status', async () => {

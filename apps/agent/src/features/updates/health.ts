@@ -20,7 +20,8 @@ export async function runHealthChecks(
     if (options.signal?.aborted) return { ok: false, name: last.name, reason: `${last.reason} (aborted)` };
     const left = deadline - Date.now();
     if (left <= 0) return { ok: false, name: last.name, reason: `${last.reason} (deadline passed)` };
-    await new Promise((r) => setTimeout(r, Math.min(options.intervalMs, left)));
+    if (left <= options.intervalMs) return { ok: false, name: last.name, reason: `${last.reason} (deadline passed)` };
+    await new Promise((r) => setTimeout(r, options.intervalMs));
   }
 }
 
