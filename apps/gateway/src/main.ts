@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
+import type { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type Request } from 'express';
@@ -31,6 +32,8 @@ export interface GatewayHandle {
 export interface GatewayOptions {
   /** Where the once-only bootstrap token line goes; stdout by default. */
   print?: (line: string) => void;
+  /** Modules mounted after the built-in areas (embedding, tests). */
+  extraModules?: Type[];
 }
 
 /**
@@ -61,7 +64,7 @@ export async function startGatewayService(
     });
     bus.servePing(GATEWAY_VERSION);
 
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ env, dataSource, bus }), {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ env, dataSource, bus, extraModules: options.extraModules }), {
       logger: new JsonLogger('gateway'),
       bodyParser: false,
     });
@@ -91,15 +94,18 @@ export async function startGatewayService(
     logger.info('gateway listening', { port, subject_root: env.FLEET_SUBJECT_ROOT });
 
     const started = { app, bus };
+    let closing: Promise<void> | undefined;
     return {
       app,
       port,
       url: `http://127.0.0.1:${port}`,
-      close: async () => {
-        await started.app.close();
-        await started.bus.drain();
-        await dataSource.destroy();
-      },
+      // Idempotent: the second caller waits for the first shutdown.
+      close: () =>
+        (closing ??= (async () => {
+          await started.app.close();
+          await started.bus.drain();
+          await dataSource.destroy();
+        })()),
     };
   } catch (err) {
     await app?.close().catch(() => undefined);

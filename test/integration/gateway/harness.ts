@@ -1,3 +1,4 @@
+import type { Type } from '@nestjs/common';
 import request from 'supertest';
 import type { Test } from 'supertest';
 import { startGatewayService, type GatewayHandle } from '../../../apps/gateway/src/main.js';
@@ -26,7 +27,7 @@ export interface GatewayFixture {
 /** A gateway on a private database and subject root, with `ADMIN_TOKEN` as its bootstrap token. */
 export async function startGatewayFixture(
   extraEnv: NodeJS.ProcessEnv = {},
-  options: { root?: string; databaseUrl?: string; print?: (line: string) => void } = {},
+  options: { root?: string; databaseUrl?: string; print?: (line: string) => void; extraModules?: Type[] } = {},
 ): Promise<GatewayFixture> {
   const root = options.root ?? testSubjectRoot();
   const db = options.databaseUrl ? undefined : await createTestDatabase();
@@ -44,7 +45,7 @@ export async function startGatewayFixture(
     ...extraEnv,
   };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-  const gateway = await startGatewayService(env, { print: options.print ?? (() => undefined) });
+  const gateway = await startGatewayService(env, { print: options.print ?? (() => undefined), extraModules: options.extraModules });
   const server = gateway.app.getHttpServer();
   const http = () => request(server);
   const as = (token: string) => {

@@ -104,7 +104,8 @@ export class TokensService implements OnModuleInit, OnApplicationShutdown {
         );
         if (n <= 1) throw new FleetError('conflict', 'refusing to revoke the last live admin token; create another admin token first');
       }
-      const [updated]: TokenRow[] = await tx.query(
+      // TypeORM answers an UPDATE … RETURNING on PostgreSQL with [rows, affected].
+      const [[updated]]: [TokenRow[], number] = await tx.query(
         `UPDATE "gateway"."tokens" SET revoked_at = now() WHERE id = $1 RETURNING *`,
         [id],
       );

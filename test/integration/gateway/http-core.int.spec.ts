@@ -1,0 +1,207 @@
+import { request as httpRequest } from 'node:http';
+import { Controller, Get, Module, Post } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MessageBus } from '#lib/messaging';
+import { Public } from '../../../apps/gateway/src/auth/roles.js';
+import { RateLimit } from '../../../apps/gateway/src/core/rate-limit.js';
+import { TEST_NATS_URL, eventually } from '../../support/infra.js';
+import { ADMIN_TOKEN, startGatewayFixture, type GatewayFixture } from './harness.js';
+
+/** What a compatibility area (FleetLock, Cincinnati) looks like: public and rate-limited. */
+@Controller('v1/compat-probe')
+class CompatProbeController {
+  @Post()
+  @ApiOperation({ summary: 'probe' })
+  @Public()
+  @RateLimit({ bucket: 'probe', capacity: 3, refillPerSecond: 0.01 })
+  take(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('other')
+  @ApiOperation({ summary: 'probe' })
+  @Public()
+  @RateLimit({ bucket: 'probe-other', capacity: 1, refillPerSecond: 0.01 })
+  other(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+@Module({ controllers: [CompatProbeController] })
+class CompatProbeModule {}
+
+/** Raw HTTP, for requests supertest would "fix" (no Content-Type). */
+function rawPost(url: string, path: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}${path}`, { method: 'POST', headers: { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('gateway HTTP core', () => {
+  let f: GatewayFixture;
+  let probe: MessageBus | undefined;
+
+  beforeAll(async () => {
+    f = await startGatewayFixture({ READY_SERVICES: 'probe-svc' }, { extraModules: [CompatProbeModule] });
+  });
+
+  afterAll(async () => {
+    await probe?.drain();
+    await f?.close();
+  });
+
+  describe('errors', () => {
+    it('answers unknown routes with a JSON 404', async () => {
+      const res = await f.as(ADMIN_TOKEN).get('/api/v1/nothing-here').expect(404);
+      expect(res.body).toEqual({ code: 'not_found', message: 'no route for GET /api/v1/nothing-here' });
+      expect(res.headers['content-type']).toMatch(/application\/json/);
+      await f.http().post('/nope').expect(404);
+    });
+
+    it('refuses bodies over 1 MiB with 413 payload_too_large', async () => {
+      const res = await f
+        .as(ADMIN_TOKEN)
+        .post('/api/v1/tokens')
+        .set('content-type', 'application/json')
+        .send(JSON.stringify({ name: 'big', role: 'viewer', pad: 'x'.repeat(1024 * 1024) }))
+        .expect(413);
+      expect(res.body).toEqual({ code: 'payload_too_large', message: 'request body exceeds 1048576 bytes' });
+    });
+
+    it('answers malformed JSON with 400 bad_request', async () => {
+      const res = await f.as(ADMIN_TOKEN).post('/api/v1/tokens').set('content-type', 'application/json').send('{"name": ').expect(400);
+      expect(res.body.code).toBe('bad_request');
+      expect(res.body.message).toMatch(/^malformed JSON body/);
+    });
+
+    it('answers validation failures with 400 and per-field details', async () => {
+      const res = await f.as(ADMIN_TOKEN).get('/api/v1/nodes?limit=5000&status=asleep').expect(400);
+      expect(res.body.code).toBe('validation_failed');
+      expect(res.body.details.issues.map((i: { path: string }) => i.path).sort()).toEqual(['limit', 'status']);
+    });
+
+    it('answers 503 unavailable when the service behind a route does not answer', async () => {
+      const res = await f.as(ADMIN_TOKEN).get('/api/v1/fleet/summary').expect(503);
+      expect(res.body).toEqual({ code: 'unavailable', message: expect.stringMatching(/no service answers on .*\.svc\.inventory\.summary/) });
+    });
+
+    it('parses a JSON body sent without Content-Type (machines do that)', async () => {
+      const res = await rawPost(f.gateway.url, '/api/v1/tokens', JSON.stringify({ name: 'no-ctype', role: 'viewer' }), {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+      });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ name: 'no-ctype' });
+    });
+  });
+
+  describe('request ids', () => {
+    it('echoes a sane x-request-id and makes one up otherwise', async () => {
+      const given = await f.http().get('/healthz').set('x-request-id', 'abc-123').expect(200);
+      expect(given.headers['x-request-id']).toBe('abc-123');
+      const made = await f.http().get('/healthz').set('x-request-id', 'bad id with spaces').expect(200);
+      expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+  });
+
+  describe('audit log', () => {
+    it('writes every mutation, refused ones included, and no reads', async () => {
+      await f.as(ADMIN_TOKEN).post('/api/v1/tokens').set('x-request-id', 'audit-create').send({ name: 'audited', role: 'viewer' }).expect(201);
+      await f.http().post('/api/v1/tokens').set('x-request-id', 'audit-anon').send({}).expect(401);
+      await f.as(ADMIN_TOKEN).get('/api/v1/tokens').set('x-request-id', 'audit-read').expect(200);
+      const entries = await eventually(async () => {
+        const res = await f.as(ADMIN_TOKEN).get('/api/v1/audit?limit=1000').expect(200);
+        const items = res.body.items as Array<{ requestId: string }>;
+        return items.some((i) => i.requestId === 'audit-anon') && items.some((i) => i.requestId === 'audit-create') ? items : null;
+      }, 5000);
+      expect(entries.find((e) => e.requestId === 'audit-create')).toMatchObject({
+        actor: 'bootstrap-admin',
+        role: 'admin',
+        method: 'POST',
+        path: '/api/v1/tokens',
+        status: 201,
+      });
+      expect(entries.find((e) => e.requestId === 'audit-anon')).toMatchObject({ actor: 'anonymous', role: null, status: 401, tokenId: null });
+      expect(entries.some((e) => e.requestId === 'audit-read')).toBe(false);
+    });
+
+    it('pages newest first with a cursor and filters by actor', async () => {
+      for (let i = 0; i < 3; i++) await f.http().delete(`/api/v1/tokens/page-${i}`).set('x-request-id', `page-${i}`).expect(401);
+      await eventually(async () => {
+        const res = await f.as(ADMIN_TOKEN).get('/api/v1/audit?actor=anonymous&limit=1000');
+        return res.body.items.some((i: { requestId: string }) => i.requestId === 'page-2');
+      }, 5000);
+      const first = await f.as(ADMIN_TOKEN).get('/api/v1/audit?actor=anonymous&limit=2').expect(200);
+      expect(first.body.items.map((i: { requestId: string }) => i.requestId)).toEqual(['page-2', 'page-1']);
+      expect(first.body.nextCursor).toEqual(expect.any(String));
+      const second = await f.as(ADMIN_TOKEN).get(`/api/v1/audit?actor=anonymous&limit=2&cursor=${first.body.nextCursor}`).expect(200);
+      expect(second.body.items[0].requestId).toBe('page-0');
+      await f.as(ADMIN_TOKEN).get('/api/v1/audit?cursor=abc').expect(400);
+    });
+  });
+
+  describe('health and metrics', () => {
+    it('is alive without a token', async () => {
+      await f.http().get('/healthz').expect(200, { status: 'ok' });
+    });
+
+    it('is not ready until every required service answers ping, then ready', async () => {
+      const before = await f.http().get('/readyz').expect(503);
+      expect(before.body).toMatchObject({ ready: false, nats: { connected: true }, services: [{ name: 'probe-svc', ok: false, error: { code: 'unavailable' } }] });
+      probe = await MessageBus.connect({ url: TEST_NATS_URL, name: 'probe', subjectRoot: f.root, service: 'probe-svc' });
+      probe.servePing('9.9.9');
+      await probe.nc.flush();
+      const after = await f.http().get('/readyz').expect(200);
+      expect(after.body).toMatchObject({ ready: true, services: [{ name: 'probe-svc', ok: true, version: '9.9.9' }] });
+    });
+
+    it('exposes request counts and latency by route and status', async () => {
+      await f.as(ADMIN_TOKEN).get('/api/v1/tokens').expect(200);
+      const res = await f.http().get('/metrics').expect(200);
+      expect(res.headers['content-type']).toMatch(/text\/plain/);
+      expect(res.text).toMatch(/fleet_http_requests_total\{method="GET",route="\/api\/v1\/tokens",status="200"[^}]*\} \d+/);
+      expect(res.text).toMatch(/fleet_http_request_seconds_bucket\{[^}]*route="\/api\/v1\/tokens"/);
+      expect(res.text).toMatch(/fleet_http_requests_total\{method="GET",route="unmatched",status="404"/);
+    });
+  });
+
+  describe('rate limiting of public compatibility endpoints', () => {
+    it('allows a burst per client, then answers 429 rate_limited with Retry-After, per bucket', async () => {
+      for (let i = 0; i < 3; i++) await f.http().post('/v1/compat-probe').expect(201);
+      const limited = await f.http().post('/v1/compat-probe').expect(429);
+      expect(limited.body).toEqual({ code: 'rate_limited', message: expect.stringMatching(/too many requests/) });
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      await f.http().get('/v1/compat-probe/other').expect(200);
+    });
+  });
+
+  describe('OpenAPI', () => {
+    it('documents every route with a summary and the bearer scheme', async () => {
+      const res = await f.http().get('/api/openapi.json').expect(200);
+      const doc = res.body;
+      expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+      const operations = Object.entries(doc.paths as Record<string, Record<string, { summary?: string }>>).flatMap(([path, ops]) =>
+        Object.entries(ops).map(([method, op]) => ({ path, method, summary: op.summary })),
+      );
+      for (const route of ['/api/v1/nodes', '/api/v1/nodes/{id}', '/api/v1/fleet/summary', '/api/v1/tokens', '/api/v1/tokens/{id}', '/api/v1/audit', '/readyz']) {
+        expect(operations.some((o) => o.path === route)).toBe(true);
+      }
+      expect(operations.filter((o) => !o.summary)).toEqual([]);
+      expect(doc.paths['/api/v1/nodes'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+        expect.arrayContaining(['selector', 'status', 'group', 'channel', 'version', 'limit', 'cursor']),
+      );
+    });
+
+    it('serves the browsable UI with its assets', async () => {
+      const page = await f.http().get('/api/docs').expect(200);
+      expect(page.text).toMatch(/swagger-ui/i);
+      await f.http().get('/api/docs/swagger-ui-bundle.js').expect(200);
+    });
+  });
+});
