@@ -10,7 +10,7 @@ import { AbBackend } from './ab-backend.js';
 import type { BootInfo } from './backend.js';
 import { updatesConfigSchema, type UpdatesConfig } from './config.js';
 import { runHealthChecks, type CheckResult } from './health.js';
-import { NatsUpdateProtocol, fromWire } from './nats-protocol.js';
+import { NatsUpdateProtocol, fromWire, isUnavailable } from './nats-protocol.js';
 import type { DesiredUpdate } from './protocol.js';
 import { parsePublicKey } from './signing.js';
 import { UpdateRunner, type StepResult } from './update-runner.js';
@@ -110,7 +110,11 @@ export class UpdatesFeature implements AgentFeature<UpdatesConfig> {
         failures = 0;
       } catch (err) {
         failures++;
-        if (!this.stopped) this.ctx?.logger.warn('update step failed; will retry', { reason: (err as Error).message, phase: runner.phase });
+        // No updater answering is normal (none deployed yet, or restarting): say so once per streak.
+        if (!this.stopped && failures === 1) {
+          const level = isUnavailable(err) ? 'debug' : 'warn';
+          this.ctx?.logger[level]('update step failed; will retry', { reason: (err as Error).message, phase: runner.phase });
+        }
         next = 'error';
       }
       if (this.stopped) return;
