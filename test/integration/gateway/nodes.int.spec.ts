@@ -75,7 +75,7 @@ describe('gateway nodes and fleet routes against the real inventory', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res = await f.as(viewer).get(`/api/v1/nodes?limit=5${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`).expect(200);
+      const res: { body: { items: NodeView[]; nextCursor: string | null } } = await f.as(viewer).get(`/api/v1/nodes?limit=5${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`).expect(200);
       expect(res.body.items.length).toBeLessThanOrEqual(5);
       seen.push(...res.body.items.map((n: NodeView) => n.id));
       cursor = res.body.nextCursor;
