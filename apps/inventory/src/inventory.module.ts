@@ -1,6 +1,6 @@
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { MessagingModule, type MessageBus } from '#lib/messaging';
+import { MessageBus, MessagingModule } from '#lib/messaging';
 import { InventoryApi } from './api/inventory-api.js';
 import { createInventoryDataSource } from './database/data-source.js';
 import { Sql } from './database/sql.js';
@@ -12,6 +12,23 @@ import { RegistrationService } from './nodes/registration.service.js';
 import { OfflineDetectorService } from './offline/offline-detector.service.js';
 import { INVENTORY_SETTINGS, type InventorySettings } from './settings.js';
 
+/**
+ * Shutdown in dependency order: stop heartbeat intake and write the buffer (its events still need
+ * the bus), give up offline-detection leadership, then drain the bus (no new requests; in-flight
+ * handlers finish against the still-open database). The database closes last.
+ */
+class InventoryShutdown implements BeforeApplicationShutdown {
+  constructor(
+    @Inject(HeartbeatService) private readonly heartbeats: HeartbeatService,
+    @Inject(OfflineDetectorService) private readonly detector: OfflineDetectorService,
+    @Inject(MessageBus) private readonly bus: MessageBus,
+  ) {}
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all([this.heartbeats.stop(), this.detector.stop()]);
+    await this.bus.drain();
+  }
+}
+
 class DatabaseShutdown implements OnApplicationShutdown {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
   async onApplicationShutdown(): Promise<void> {
@@ -19,11 +36,7 @@ class DatabaseShutdown implements OnApplicationShutdown {
   }
 }
 
-/**
- * The inventory service: node registry, heartbeat ingestion, offline detection and the query
- * API. Heartbeats and the detector stop in `beforeApplicationShutdown` (final flush, events),
- * before the bus drains and the database closes in `onApplicationShutdown`.
- */
+/** The inventory service: node registry, heartbeat ingestion, offline detection and the query API. */
 @Module({})
 export class InventoryModule {
   static forRoot(settings: InventorySettings, bus: MessageBus, poolSize: number): DynamicModule {
@@ -37,6 +50,7 @@ export class InventoryModule {
           useFactory: async () => createInventoryDataSource(settings.databaseUrl, poolSize).initialize(),
         },
         { provide: Sql, inject: [DataSource], useFactory: (ds: DataSource) => Sql.of(ds) },
+        InventoryShutdown,
         DatabaseShutdown,
         InventoryEvents,
         NodeQueryService,

@@ -1,5 +1,6 @@
 import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
 import type { HeartbeatInput, HelloInput } from '#contracts/inventory';
 import { MessageBus } from '#lib/messaging';
 import { startInventoryService, type RunningInventory } from '../../../apps/inventory/src/main.js';
@@ -81,6 +82,17 @@ export class InventoryHarness {
 
   detector(instance = this.inventory): OfflineDetectorService {
     return instance.app.get(OfflineDetectorService);
+  }
+
+  /** Reads the inventory's tables directly, to check what really reached PostgreSQL. */
+  async sql<T>(text: string, values: unknown[] = []): Promise<T[]> {
+    const client = new pg.Client({ connectionString: this.dbUrl });
+    await client.connect();
+    try {
+      return (await client.query(text, values)).rows as T[];
+    } finally {
+      await client.end();
+    }
   }
 
   call<T>(verb: string, body: unknown): Promise<T> {

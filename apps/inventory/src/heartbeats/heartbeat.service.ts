@@ -1,4 +1,4 @@
-import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
 import { FleetError, nodeIdSchema } from '#contracts/common';
 import { type Heartbeat, heartbeatSchema, helloAgainSchema } from '#contracts/inventory';
@@ -24,7 +24,7 @@ export const HEARTBEAT_MAX_BYTES = 2048;
  * rate-limited `hello-again` notice to nodes the database does not know.
  */
 @Injectable()
-export class HeartbeatService implements BeforeApplicationShutdown {
+export class HeartbeatService {
   private readonly logger = new JsonLogger('inventory', 'heartbeats');
   private readonly problems = new OncePerCause(this.logger);
   private readonly pipeline: HeartbeatPipeline;
@@ -86,8 +86,10 @@ export class HeartbeatService implements BeforeApplicationShutdown {
     this.helloAgain.forget(nodeId);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /** Stops taking heartbeats, writes what is buffered and waits for the events it causes. */
+  async stop(): Promise<void> {
     this.subscription?.unsubscribe();
+    this.subscription = undefined;
     await this.pipeline.stop();
     await Promise.allSettled([...this.sideEffects]);
   }

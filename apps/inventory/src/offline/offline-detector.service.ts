@@ -1,4 +1,4 @@
-import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { LeaderElection } from '#lib/persistence';
 import { JsonLogger, OncePerCause, counter, gauge } from '#lib/telemetry';
 import { Sql } from '../database/sql.js';
@@ -29,7 +29,7 @@ RETURNING n."id", n."last_seen_at", now() AS at`;
  * are alive by definition.
  */
 @Injectable()
-export class OfflineDetectorService implements BeforeApplicationShutdown {
+export class OfflineDetectorService {
   private readonly logger = new JsonLogger('inventory', 'offline-detector');
   private readonly problems = new OncePerCause(this.logger);
   private readonly policy: OfflinePolicy;
@@ -68,7 +68,8 @@ export class OfflineDetectorService implements BeforeApplicationShutdown {
     this.election.start();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /** Gives up leadership (a follower takes over) after the pass in progress. */
+  async stop(): Promise<void> {
     await this.election.stop();
     await this.running;
   }
