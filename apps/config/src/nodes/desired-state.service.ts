@@ -1,0 +1,160 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { FleetError } from '#contracts/common';
+import { CONFIG_NOTICE_TOPIC, type Bundle, type ConfigNotice } from '#contracts/config';
+import { INVENTORY, inventoryVerbs, type NodeView } from '#contracts/inventory';
+import { MessageBus } from '#lib/messaging';
+import { JsonLogger, counter, histogram } from '#lib/telemetry';
+import { Db } from '../database/data-source.js';
+import { inCanary } from '../logic/canary.js';
+import type { NodeFacts } from '../logic/merge.js';
+import { RevisionStore, type DeploymentState } from '../revisions/revision-store.js';
+import { Batcher } from './batcher.js';
+
+interface NodeRow {
+  node_id: string;
+  group: string;
+  labels: Record<string, string>;
+  desired_revision: number | null;
+  desired_hash: string | null;
+  canary: boolean;
+}
+
+const notices = counter('fleet_config_notices_total', 'Desired-state notices sent to agents');
+const reconcileSeconds = histogram('fleet_config_reconcile_seconds', 'Time to recompute desired state for a set of nodes', ['scope']);
+const bundles = counter('fleet_config_bundles_total', 'Effective bundles served to agents', ['result']);
+
+/**
+ * Level-triggered desired state: for every known node, the (revision, hash) it should have,
+ * recomputed from its facts and the deployment (stable revision, canary) whenever either changes,
+ * stored in PostgreSQL, and announced to the node on `<root>.node.<id>.config`. An agent that
+ * missed the notice fetches the same answer at start or reconnect, so nothing depends on one
+ * message arriving. All recomputations in one process run one at a time.
+ */
+@Injectable()
+export class DesiredStateService {
+  private readonly logger = new JsonLogger('config', 'desired');
+  private queue: Promise<unknown> = Promise.resolve();
+  private fullPending = false;
+  private readonly rows = new Batcher<string, NodeRow>((ids) => this.loadRows(ids));
+
+  constructor(
+    @Inject(Db) private readonly db: Db,
+    @Inject(RevisionStore) private readonly store: RevisionStore,
+    @Inject(MessageBus) private readonly bus: MessageBus,
+  ) {}
+
+  /** Schedules a recomputation for every node; requests arriving meanwhile coalesce into one. */
+  requestReconcile(): Promise<void> {
+    if (this.fullPending) return this.idle();
+    this.fullPending = true;
+    return this.enqueue(async () => {
+      this.fullPending = false;
+      await this.reconcile(null);
+    });
+  }
+
+  /** Resolves once every queued recomputation has finished (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.queue.then(() => undefined);
+  }
+
+  /** Stores the facts of nodes (from inventory events or a resync) and recomputes their desired state. */
+  upsertFacts(facts: NodeFacts[]): Promise<void> {
+    if (facts.length === 0) return Promise.resolve();
+    return this.enqueue(async () => {
+      await this.db.query(
+        `INSERT INTO "config"."nodes" ("node_id", "group", "labels", "facts_at")
+         SELECT i, g, l::jsonb, now() FROM unnest($1::text[], $2::text[], $3::text[]) AS t(i, g, l)
+         ON CONFLICT ("node_id") DO UPDATE SET "group" = EXCLUDED."group", "labels" = EXCLUDED."labels", "facts_at" = now()`,
+        [facts.map((f) => f.nodeId), facts.map((f) => f.group), facts.map((f) => JSON.stringify(f.labels))],
+      );
+      await this.reconcile(facts.map((f) => f.nodeId));
+    });
+  }
+
+  async removeNodes(ids: string[]): Promise<void> {
+    if (ids.length) await this.db.query('DELETE FROM "config"."nodes" WHERE "node_id" = ANY($1::text[])', [ids]);
+  }
+
+  /** The effective bundle of one node, for its stored desired revision. */
+  async bundleFor(nodeId: string): Promise<Bundle> {
+    let row = await this.rows.get(nodeId);
+    if (!row || row.desired_revision === null) {
+      const facts = await this.factsFromInventory(nodeId);
+      await this.upsertFacts([facts]);
+      row = (await this.loadRows([nodeId])).get(nodeId);
+      if (!row || row.desired_revision === null) throw new FleetError('unavailable', `no desired state for ${nodeId} yet`);
+    }
+    const compiled = await this.store.compiled(row.desired_revision);
+    const eff = compiled.effective({ nodeId, group: row.group, labels: row.labels });
+    if (eff.hash !== row.desired_hash) {
+      // The facts changed between the notice and this fetch; the node will get a fresh notice.
+      void this.enqueue(() => this.reconcile([nodeId]));
+    }
+    bundles.inc({ result: 'ok' });
+    return { v: 1, nodeId, revision: row.desired_revision, hash: eff.hash, files: eff.files };
+  }
+
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(fn);
+    this.queue = run.catch((err: Error) => this.logger.error('desired-state recomputation failed', err));
+    return run;
+  }
+
+  /** Recomputes `ids` (or every node), writes the changed rows in one statement, notifies them. */
+  private async reconcile(ids: string[] | null): Promise<void> {
+    const stop = reconcileSeconds.startTimer({ scope: ids ? 'nodes' : 'all' });
+    const deployment = await this.store.deployment();
+    const rows = ids
+      ? [...(await this.loadRows(ids)).values()]
+      : await this.db.query<NodeRow>('SELECT "node_id", "group", "labels", "desired_revision", "desired_hash", "canary" FROM "config"."nodes"');
+    const changed = await this.compute(rows, deployment);
+    if (changed.length) {
+      await this.db.query(
+        `UPDATE "config"."nodes" n SET "desired_revision" = u.r, "desired_hash" = u.h, "canary" = u.c, "desired_at" = now()
+         FROM unnest($1::text[], $2::int[], $3::text[], $4::bool[]) AS u(i, r, h, c) WHERE n."node_id" = u.i`,
+        [changed.map((c) => c.nodeId), changed.map((c) => c.revision), changed.map((c) => c.hash), changed.map((c) => c.canary)],
+      );
+      for (let i = 0; i < changed.length; i++) {
+        const c = changed[i];
+        const notice: ConfigNotice = { v: 1, revision: c.revision, hash: c.hash };
+        this.bus.publish(this.bus.subjects.node(c.nodeId, CONFIG_NOTICE_TOPIC), notice);
+        if (i % 1000 === 999) await this.bus.nc.flush();
+      }
+      await this.bus.nc.flush();
+      notices.inc(changed.length);
+    }
+    stop();
+    if (!ids) this.logger.info('desired state recomputed', { nodes: rows.length, changed: changed.length, stable: deployment.stableRevision, canary: deployment.canary?.revision });
+  }
+
+  private async compute(rows: NodeRow[], d: DeploymentState): Promise<Array<{ nodeId: string; revision: number; hash: string; canary: boolean }>> {
+    const stable = await this.store.compiled(d.stableRevision);
+    const canarySet = d.canary ? await this.store.compiled(d.canary.revision) : undefined;
+    const canaryDef = d.canary ? (d.canary.percent !== null ? { percent: d.canary.percent } : { selector: d.canary.selector ?? '' }) : undefined;
+    const out: Array<{ nodeId: string; revision: number; hash: string; canary: boolean }> = [];
+    for (const row of rows) {
+      const facts = { nodeId: row.node_id, group: row.group, labels: row.labels };
+      const isCanary = !!(d.canary && canaryDef && inCanary(canaryDef, facts));
+      const revision = isCanary ? d.canary!.revision : d.stableRevision;
+      const { hash } = (isCanary ? canarySet! : stable).effective(facts);
+      if (revision !== row.desired_revision || hash !== row.desired_hash || isCanary !== row.canary) {
+        out.push({ nodeId: row.node_id, revision, hash, canary: isCanary });
+      }
+    }
+    return out;
+  }
+
+  private async loadRows(ids: string[]): Promise<Map<string, NodeRow>> {
+    const rows = await this.db.query<NodeRow>(
+      'SELECT "node_id", "group", "labels", "desired_revision", "desired_hash", "canary" FROM "config"."nodes" WHERE "node_id" = ANY($1::text[])',
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.node_id, r]));
+  }
+
+  private async factsFromInventory(nodeId: string): Promise<NodeFacts> {
+    const node = await this.bus.request<NodeView>(this.bus.subjects.svc(INVENTORY, inventoryVerbs.get), { id: nodeId }, 5000);
+    return { nodeId: node.id, group: node.group, labels: node.labels };
+  }
+}

@@ -1,0 +1,92 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { eventEnvelopeSchema } from '#contracts/common';
+import { INVENTORY, inventoryVerbs, matchNodesReplySchema, nodeViewSchema } from '#contracts/inventory';
+import { MessageBus } from '#lib/messaging';
+import { LeaderElection } from '#lib/persistence';
+import { JsonLogger } from '#lib/telemetry';
+import { consumeBatches } from '../reports/batched-consumer.js';
+import { CONFIG_SETTINGS, type ConfigSettings } from '../settings.js';
+import { DesiredStateService } from './desired-state.service.js';
+
+const nodeEvent = z.object({ node: nodeViewSchema.pick({ id: true, group: true, labels: true }).passthrough() });
+const idEvent = z.object({ nodeId: z.string() });
+
+/**
+ * Keeps each node's facts (group, labels) current so the desired state follows them without a
+ * re-publish: inventory events `node.registered`/`node.updated` (durable, batched) and, in the
+ * elected replica, a periodic full resync through the inventory's `match` verb that also catches
+ * anything missed while the service was down.
+ */
+@Injectable()
+export class InventorySync {
+  private readonly logger = new JsonLogger('config', 'inventory-sync');
+  private consumer?: { stop(): Promise<void> };
+  private leader?: LeaderElection;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(MessageBus) private readonly bus: MessageBus,
+    @Inject(DesiredStateService) private readonly desired: DesiredStateService,
+    @Inject(CONFIG_SETTINGS) private readonly settings: ConfigSettings,
+  ) {}
+
+  async start(): Promise<void> {
+    this.consumer = await consumeBatches(this.bus, {
+      durable: 'config-inventory-events',
+      stream: this.bus.subjects.eventsStream,
+      filterSubject: `${this.bus.subjects.root}.events.${INVENTORY}.>`,
+      schema: eventEnvelopeSchema,
+      name: 'config.inventory-event',
+      maxBatch: 500,
+      flushMs: 20,
+      handler: async (items) => {
+        const facts = new Map<string, { nodeId: string; group: string; labels: Record<string, string> }>();
+        const removed: string[] = [];
+        for (const { input } of items) {
+          if (input.type === `${INVENTORY}.node.registered` || input.type === `${INVENTORY}.node.updated`) {
+            const parsed = nodeEvent.safeParse(input.data);
+            if (parsed.success) {
+              const n = parsed.data.node;
+              facts.set(n.id, { nodeId: n.id, group: n.group, labels: n.labels });
+            }
+          } else if (input.type === `${INVENTORY}.node.decommissioned`) {
+            const parsed = idEvent.safeParse(input.data);
+            if (parsed.success) removed.push(parsed.data.nodeId);
+          }
+        }
+        await this.desired.upsertFacts([...facts.values()]);
+        await this.desired.removeNodes(removed);
+      },
+    });
+    this.leader = new LeaderElection({
+      url: this.settings.databaseUrl,
+      name: 'config:resync',
+      retryMs: this.settings.leaderRetryMs,
+      onElected: () => {
+        void this.resync();
+        this.timer = setInterval(() => void this.resync(), this.settings.resyncIntervalMs);
+      },
+      onDemoted: () => clearInterval(this.timer),
+    });
+    this.leader.start();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.leader?.stop();
+    await this.consumer?.stop();
+  }
+
+  /** Re-reads every node's facts from the inventory. */
+  async resync(): Promise<number> {
+    try {
+      const reply = matchNodesReplySchema.parse(await this.bus.request(this.bus.subjects.svc(INVENTORY, inventoryVerbs.match), {}, 30_000));
+      await this.desired.upsertFacts(reply.nodes.map((n) => ({ nodeId: n.id, group: n.group, labels: n.labels })));
+      return reply.nodes.length;
+    } catch (err) {
+      this.logger.warn('resync from inventory failed; will retry', { error: (err as Error).message });
+      return -1;
+    }
+  }
+}

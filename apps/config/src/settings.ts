@@ -1,0 +1,29 @@
+import type { ConfigEnv } from './env.js';
+import type { ValidationLimits } from './logic/validate.js';
+
+export interface ConfigSettings {
+  databaseUrl: string;
+  limits: ValidationLimits;
+  resyncIntervalMs: number;
+  reportFlushMs: number;
+  reportBatch: number;
+  leaderRetryMs: number;
+}
+
+export const CONFIG_SETTINGS = Symbol('CONFIG_SETTINGS');
+
+export function settingsFromEnv(env: ConfigEnv): ConfigSettings {
+  return {
+    databaseUrl: env.DATABASE_URL,
+    limits: {
+      roots: env.CONFIG_ALLOWED_ROOTS,
+      maxFileBytes: env.CONFIG_MAX_FILE_BYTES,
+      maxBundleBytes: env.CONFIG_MAX_BUNDLE_BYTES,
+      maxItems: env.CONFIG_MAX_ITEMS,
+    },
+    resyncIntervalMs: env.CONFIG_RESYNC_INTERVAL_MS,
+    reportFlushMs: env.CONFIG_REPORT_FLUSH_MS,
+    reportBatch: env.CONFIG_REPORT_BATCH,
+    leaderRetryMs: env.LEADER_RETRY_MS,
+  };
+}

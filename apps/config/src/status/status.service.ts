@@ -1,0 +1,96 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { FleetError } from '#contracts/common';
+import type { DriftEntry, FileResult, FleetStatus, NodeConfigStatus } from '#contracts/config';
+import { Db } from '../database/data-source.js';
+import { RevisionStore } from '../revisions/revision-store.js';
+
+interface StatusRow {
+  node_id: string;
+  desired_revision: number | null;
+  desired_hash: string | null;
+  applied_revision: number | null;
+  applied_hash: string | null;
+  canary: boolean;
+  last_ok: boolean | null;
+  last_revision: number | null;
+  last_hash: string | null;
+  last_files: FileResult[] | null;
+  last_at: Date | null;
+  drift: DriftEntry[];
+  drift_at: Date | null;
+}
+
+/** Per-node and fleet-wide views of where config stands. */
+@Injectable()
+export class StatusService {
+  constructor(
+    @Inject(Db) private readonly db: Db,
+    @Inject(RevisionStore) private readonly store: RevisionStore,
+  ) {}
+
+  async node(nodeId: string): Promise<NodeConfigStatus> {
+    const [row] = await this.db.query<StatusRow>('SELECT * FROM "config"."nodes" WHERE "node_id" = $1', [nodeId]);
+    if (!row) throw new FleetError('not_found', `config knows no node ${nodeId}`);
+    return toStatus(row);
+  }
+
+  async drifted(limit: number): Promise<NodeConfigStatus[]> {
+    const rows = await this.db.query<StatusRow>(`SELECT * FROM "config"."nodes" WHERE "drift" <> '[]'::jsonb ORDER BY "node_id" LIMIT $1`, [limit]);
+    return rows.map(toStatus);
+  }
+
+  async fleet(): Promise<FleetStatus> {
+    const [[totals], applied, desired, latest, deployment] = await Promise.all([
+      this.db.query<{ nodes: number; in_sync: number; drifted: number; failed: number; canary_nodes: number }>(
+        `SELECT count(*)::int AS nodes,
+           count(*) FILTER (WHERE "applied_revision" = "desired_revision" AND "applied_hash" = "desired_hash")::int AS in_sync,
+           count(*) FILTER (WHERE "drift" <> '[]'::jsonb)::int AS drifted,
+           count(*) FILTER (WHERE "last_ok" = false)::int AS failed,
+           count(*) FILTER (WHERE "canary")::int AS canary_nodes
+         FROM "config"."nodes"`,
+      ),
+      this.db.query<{ r: string; n: number }>(`SELECT coalesce("applied_revision"::text, 'none') AS r, count(*)::int AS n FROM "config"."nodes" GROUP BY 1`),
+      this.db.query<{ r: string; n: number }>(`SELECT coalesce("desired_revision"::text, 'none') AS r, count(*)::int AS n FROM "config"."nodes" GROUP BY 1`),
+      this.store.latest(),
+      this.store.deployment(),
+    ]);
+    return {
+      latestRevision: latest,
+      stableRevision: deployment.stableRevision,
+      canary: deployment.canary
+        ? {
+            revision: deployment.canary.revision,
+            previousRevision: deployment.canary.previousRevision,
+            selector: deployment.canary.selector,
+            percent: deployment.canary.percent,
+            nodes: totals.canary_nodes,
+            startedAt: deployment.canary.startedAt.toISOString(),
+          }
+        : null,
+      nodes: totals.nodes,
+      inSync: totals.in_sync,
+      drifted: totals.drifted,
+      failed: totals.failed,
+      byAppliedRevision: Object.fromEntries(applied.map((r) => [r.r, r.n])),
+      byDesiredRevision: Object.fromEntries(desired.map((r) => [r.r, r.n])),
+    };
+  }
+}
+
+function toStatus(row: StatusRow): NodeConfigStatus {
+  return {
+    nodeId: row.node_id,
+    desiredRevision: row.desired_revision,
+    desiredHash: row.desired_hash,
+    appliedRevision: row.applied_revision,
+    appliedHash: row.applied_hash,
+    inSync: row.applied_revision !== null && row.applied_revision === row.desired_revision && row.applied_hash === row.desired_hash,
+    canary: row.canary,
+    lastResult:
+      row.last_at && row.last_revision !== null
+        ? { ok: !!row.last_ok, revision: row.last_revision, hash: row.last_hash ?? '', files: row.last_files ?? [], at: row.last_at.toISOString() }
+        : null,
+    drift: row.drift,
+    driftAt: row.drift_at?.toISOString() ?? null,
+  };
+}

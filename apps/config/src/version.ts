@@ -1,0 +1,1 @@
+export const CONFIG_VERSION = '0.1.0';
