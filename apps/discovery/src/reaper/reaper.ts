@@ -1,0 +1,84 @@
+import { LeaderElection } from '#lib/persistence';
+import { counter, type JsonLogger } from '#lib/telemetry';
+import type { CatalogService } from '../catalog/catalog.service.js';
+import type { CatalogStore } from '../catalog/catalog.store.js';
+import { expireTtls, reapCritical } from '../catalog/transitions.js';
+
+const reaped = counter('fleet_discovery_reaped_total', 'Instances removed after being critical longer than deregisterCriticalAfter');
+const expired = counter('fleet_discovery_ttl_expired_total', 'TTL checks that ran out without a report');
+
+/**
+ * Work done by one elected replica: TTL checks of API-registered instances that ran out turn
+ * critical, and instances critical longer than their `deregisterCriticalAfter` are removed.
+ * Both scan an index in PostgreSQL, so a new leader picks up exactly where the old one stopped.
+ */
+export class Reaper {
+  private readonly election: LeaderElection;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    databaseUrl: string,
+    private readonly store: CatalogStore,
+    private readonly catalog: CatalogService,
+    private readonly sweepMs: number,
+    private readonly logger: JsonLogger,
+    retryMs: number,
+  ) {
+    this.election = new LeaderElection({
+      url: databaseUrl,
+      name: 'discovery:reaper',
+      retryMs,
+      onElected: () => this.startSweeping(),
+      onDemoted: () => this.stopSweeping(),
+    });
+  }
+
+  get isLeader(): boolean {
+    return this.election.isLeader;
+  }
+
+  start(): void {
+    this.election.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.election.stop();
+    this.stopSweeping();
+    await this.running;
+  }
+
+  private startSweeping(): void {
+    const tick = () => {
+      this.running = this.sweep()
+        .catch((err: Error) => this.logger.warn('sweep failed', { error: err.message }))
+        .finally(() => {
+          if (this.election.isLeader) this.timer = setTimeout(tick, this.sweepMs);
+        });
+    };
+    tick();
+  }
+
+  private stopSweeping(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One pass; exposed for tests. */
+  async sweep(): Promise<void> {
+    const now = new Date().toISOString();
+    const due = await this.store.dueForTtl(now);
+    if (due.length > 0) {
+      const c = await this.catalog.commit({ ids: due }, (rows) => expireTtls(rows, now));
+      expired.inc(c?.changes.length ?? 0);
+    }
+    const doomed = await this.store.dueForReap(now);
+    if (doomed.length > 0) {
+      const c = await this.catalog.commit({ ids: doomed }, (rows) => reapCritical(rows, now));
+      if (c) {
+        reaped.inc(c.changes.length);
+        this.logger.info('deregistered critical instances', { instances: c.changes.map((x) => x.instanceId) });
+      }
+    }
+  }
+}
