@@ -72,7 +72,9 @@ export class ConfigHarness {
   notices(nodeId: string): ConfigNotice[] {
     const seen: ConfigNotice[] = [];
     const sub = this.client.nc.subscribe(this.client.subjects.node(nodeId, CONFIG_NOTICE_TOPIC), {
-      callback: (_e, m) => seen.push(configNoticeSchema.parse(m.json())),
+      callback: (_e, m) => {
+        seen.push(configNoticeSchema.parse(m.json()));
+      },
     });
     this.subs.push(sub);
     return seen;
