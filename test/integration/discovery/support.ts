@@ -36,7 +36,9 @@ export class DiscoveryHarness {
     this.client = await MessageBus.connect({ url: TEST_NATS_URL, name: 'test-client', subjectRoot: this.root, service: 'test' });
     // Every change event, as a watcher would see it.
     this.eventSub = this.client.nc.subscribe(this.client.subjects.event(DISCOVERY, 'service.*'), {
-      callback: (_err, msg) => this.events.push(msg.json<{ data: ServiceChangedEvent }>().data),
+      callback: (_err, msg) => {
+        this.events.push(msg.json<{ data: ServiceChangedEvent }>().data);
+      },
     });
     for (let i = 0; i < replicas; i++) await this.start();
     return this;
