@@ -71,7 +71,9 @@ describe('fleet-agent processes and the inventory service', () => {
     dropDb = db.drop;
     client = await MessageBus.connect({ url: TEST_NATS_URL, name: 'e2e-client', subjectRoot: root, service: 'e2e' });
     eventsSub = client.nc.subscribe(client.subjects.event('inventory', 'node.offline'), {
-      callback: (_err, msg) => offlineEvents.push((msg.json() as { data: { nodeId: string } }).data.nodeId),
+      callback: (_err, msg) => {
+        offlineEvents.push((msg.json() as { data: { nodeId: string } }).data.nodeId);
+      },
     });
     inventory = start(inventoryMain, [], {
       NATS_URL: TEST_NATS_URL,

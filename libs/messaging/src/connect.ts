@@ -8,6 +8,11 @@ export interface NatsConnectOptions {
   credentials?: string;
   /** Give up on the first connection after this long; reconnection afterwards is forever. */
   firstConnectTimeoutMs?: number;
+  /**
+   * Skip capturing an Error (stack trace) per request for async traces. The agent simulator
+   * sends tens of thousands of requests, where that capture dominated its CPU.
+   */
+  noAsyncTraces?: boolean;
 }
 
 /**
@@ -27,5 +32,6 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
     reconnectJitter: 500,
     timeout: options.firstConnectTimeoutMs ?? 10_000,
     pingInterval: 20_000,
+    noAsyncTraces: options.noAsyncTraces,
   });
 }

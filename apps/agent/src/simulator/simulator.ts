@@ -106,6 +106,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         subjectRoot: options.subjectRoot ?? 'fleet',
         service: 'agent',
         logger,
+        noAsyncTraces: true,
       }),
     ),
   );
