@@ -1,0 +1,38 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { MessageBus } from '#lib/messaging';
+import { JsonLogger, OncePerCause, counter } from '#lib/telemetry';
+import { UPDATER } from '#contracts/updater';
+import { UPDATER_BUS } from './tokens.js';
+
+const emitted = counter('fleet_updater_events_total', 'Updater events published, by event and result', ['event', 'result']);
+
+/**
+ * Publishes `<root>.events.updater.*`. State is already committed in PostgreSQL when an event is
+ * sent, so emitting never blocks the caller: publishes are pipelined and a failure is counted and
+ * logged once per cause. `flush()` waits for those in flight (shutdown, tests).
+ */
+@Injectable()
+export class UpdaterEvents {
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly problems: OncePerCause;
+
+  constructor(@Inject(UPDATER_BUS) private readonly bus: MessageBus) {
+    this.problems = new OncePerCause(new JsonLogger(UPDATER, 'events'));
+  }
+
+  emit(event: string, data: unknown, id?: string): void {
+    const p = this.bus
+      .emit(UPDATER, event, data, id)
+      .then(() => emitted.inc({ event, result: 'ok' }))
+      .catch((err: Error) => {
+        emitted.inc({ event, result: 'error' });
+        this.problems.warn(`emit:${event}`, `could not publish updater event ${event}`, { error: err.message });
+      });
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+}

@@ -1,0 +1,28 @@
+import type { DataSource } from 'typeorm';
+import { createServiceDataSource, ensureDatabase, migrate } from '#lib/persistence';
+import { UPDATER_ENTITIES } from './entities.js';
+import { UpdaterInitial1764118800000 } from './migrations/1764118800000-updater-initial.js';
+
+export const UPDATER_SCHEMA = 'updater';
+
+export function createUpdaterDataSource(url: string, poolSize = 10): DataSource {
+  return createServiceDataSource({
+    url,
+    schema: UPDATER_SCHEMA,
+    entities: UPDATER_ENTITIES,
+    migrations: [UpdaterInitial1764118800000],
+    poolSize,
+    applicationName: 'fleetcore-updater',
+  });
+}
+
+/** Creates the database if needed and runs pending migrations; idempotent and replica-safe. */
+export async function migrateUpdaterDatabase(databaseUrl: string): Promise<string[]> {
+  await ensureDatabase(databaseUrl);
+  const ds = createUpdaterDataSource(databaseUrl, 2);
+  try {
+    return await migrate(ds);
+  } finally {
+    if (ds.isInitialized) await ds.destroy();
+  }
+}
