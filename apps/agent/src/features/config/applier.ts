@@ -1,0 +1,155 @@
+import { bundleHash, contentBytes, sha256Hex, type Bundle, type ConfigFile, type DriftEntry, type FileResult, type ReloadAction } from '#contracts/config';
+import { resolveOwner, shellQuote, type FileStore } from './file-store.js';
+import type { PathGuard } from './path-guard.js';
+
+/** What the agent remembers about each file it manages. */
+export interface ManagedFile {
+  sha256: string;
+  mode: number;
+}
+
+export interface ApplyState {
+  revision: number;
+  hash: string;
+  ok: boolean;
+  files: Record<string, ManagedFile>;
+  /** The last bundle, so drifted files can be rewritten without asking the server. */
+  bundle: Bundle | null;
+}
+
+export interface ReloadResult {
+  action: string;
+  ok: boolean;
+  message?: string;
+}
+
+export interface ApplyOutcome {
+  state: ApplyState;
+  ok: boolean;
+  files: FileResult[];
+  reloads: ReloadResult[];
+}
+
+export interface ApplierDeps {
+  store: FileStore;
+  guard: PathGuard;
+  /** Runs a shell command; `null` on success. Simulated nodes pass one that always succeeds. */
+  run: (command: string) => Promise<string | null>;
+}
+
+export const EMPTY_STATE: ApplyState = { revision: -1, hash: '', ok: false, files: {}, bundle: null };
+
+export function reloadKey(r: ReloadAction): string {
+  return r.kind === 'systemd' ? `systemctl ${r.action} ${r.unit}` : r.command;
+}
+
+export function reloadCommand(r: ReloadAction): string {
+  return r.kind === 'systemd' ? `systemctl ${r.action} ${shellQuote(r.unit)}` : r.command;
+}
+
+/**
+ * Applies a bundle: every file checked, written atomically or left alone, files no longer in the
+ * bundle removed, each distinct reload action run once. Never writes or removes a path the guard
+ * refuses. Returns the new state and the per-file results for the acknowledgement.
+ */
+export async function applyBundle(bundle: Bundle, previous: ApplyState, deps: ApplierDeps): Promise<ApplyOutcome> {
+  if (bundleHash(bundle.files) !== bundle.hash) throw new Error('bundle hash does not match its files; refusing it');
+  const results: FileResult[] = [];
+  const files: Record<string, ManagedFile> = {};
+  const reloads = new Map<string, ReloadAction>();
+  const wanted = new Set(bundle.files.map((f) => f.path));
+
+  for (const file of [...bundle.files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+    const refused = await deps.guard.problem(file.path);
+    if (refused) {
+      results.push({ path: file.path, result: 'refused', message: refused });
+      continue;
+    }
+    try {
+      const outcome = await writeOne(file, deps);
+      results.push(outcome.result);
+      if (outcome.managed) files[file.path] = outcome.managed;
+      else if (previous.files[file.path]) files[file.path] = previous.files[file.path];
+      if (outcome.result.result === 'written' && file.reload) reloads.set(reloadKey(file.reload), file.reload);
+    } catch (err) {
+      results.push({ path: file.path, result: 'error', message: (err as Error).message.slice(0, 500) });
+      if (previous.files[file.path]) files[file.path] = previous.files[file.path];
+    }
+  }
+
+  const oldBundle = new Map((previous.bundle?.files ?? []).map((f) => [f.path, f]));
+  for (const path of Object.keys(previous.files).sort()) {
+    if (wanted.has(path)) continue;
+    const refused = await deps.guard.problem(path);
+    if (refused) {
+      results.push({ path, result: 'refused', message: refused });
+      continue;
+    }
+    try {
+      await deps.store.remove(path);
+      results.push({ path, result: 'removed' });
+      const reload = oldBundle.get(path)?.reload;
+      if (reload) reloads.set(reloadKey(reload), reload);
+    } catch (err) {
+      results.push({ path, result: 'error', message: (err as Error).message.slice(0, 500) });
+      files[path] = previous.files[path];
+    }
+  }
+
+  const reloadResults = await runReloads([...reloads.values()], deps);
+  const ok = results.every((r) => r.result === 'written' || r.result === 'unchanged' || r.result === 'removed') && reloadResults.every((r) => r.ok);
+  return { state: { revision: bundle.revision, hash: bundle.hash, ok, files, bundle }, ok, files: results, reloads: reloadResults };
+}
+
+async function writeOne(file: ConfigFile, deps: ApplierDeps): Promise<{ result: FileResult; managed?: ManagedFile }> {
+  const bytes = contentBytes(file);
+  const sha256 = sha256Hex(bytes);
+  const current = await deps.store.read(file.path);
+  const owner = await resolveOwner(file.owner);
+  const sameOwner = !owner || ((owner.uid === undefined || owner.uid === current?.uid) && (owner.gid === undefined || owner.gid === current?.gid));
+  if (current && current.mode === file.mode && sameOwner && sha256Hex(current.bytes) === sha256) {
+    return { result: { path: file.path, result: 'unchanged' }, managed: { sha256, mode: file.mode } };
+  }
+  const failed = await deps.store.write(
+    file.path,
+    bytes,
+    file.mode,
+    owner,
+    file.check ? (temp) => deps.run(file.check!.replaceAll('{{src}}', shellQuote(temp))) : undefined,
+  );
+  if (failed) return { result: { path: file.path, result: 'check_failed', message: `check failed (${failed}); the old file was kept` } };
+  return { result: { path: file.path, result: 'written' }, managed: { sha256, mode: file.mode } };
+}
+
+export async function runReloads(actions: ReloadAction[], deps: ApplierDeps): Promise<ReloadResult[]> {
+  const out: ReloadResult[] = [];
+  for (const action of actions) {
+    const failed = await deps.run(reloadCommand(action));
+    out.push(failed ? { action: reloadKey(action), ok: false, message: failed } : { action: reloadKey(action), ok: true });
+  }
+  return out;
+}
+
+/** Re-hashes managed files; a file that differs from what was written, or is gone, is drift. */
+export async function findDrift(state: ApplyState, store: FileStore): Promise<DriftEntry[]> {
+  const drift: DriftEntry[] = [];
+  for (const [path, managed] of Object.entries(state.files).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const current = await store.read(path).catch(() => null);
+    const found = current ? sha256Hex(current.bytes) : 'missing';
+    if (found !== managed.sha256) drift.push({ path, expected: managed.sha256, found });
+  }
+  return drift;
+}
+
+/** Rewrites drifted files from the last bundle (already checked when first applied). */
+export async function remediate(drift: DriftEntry[], state: ApplyState, deps: ApplierDeps): Promise<ReloadResult[]> {
+  const byPath = new Map((state.bundle?.files ?? []).map((f) => [f.path, f]));
+  const reloads = new Map<string, ReloadAction>();
+  for (const d of drift) {
+    const file = byPath.get(d.path);
+    if (!file || (await deps.guard.problem(file.path))) continue;
+    await deps.store.write(file.path, contentBytes(file), file.mode, await resolveOwner(file.owner));
+    if (file.reload) reloads.set(reloadKey(file.reload), file.reload);
+  }
+  return runReloads([...reloads.values()], deps);
+}
