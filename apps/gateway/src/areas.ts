@@ -4,6 +4,7 @@ import { FleetModule } from './fleet/fleet.module.js';
 import { HealthModule } from './health/health.module.js';
 import { NodesModule } from './nodes/nodes.module.js';
 import { TokensModule } from './tokens/tokens.module.js';
+import { UpdatesAreaModule } from './releases/updates-area.module.js';
 
 /**
  * The gateway's feature areas, one Nest module each (`apps/gateway/src/<area>/<area>.module.ts`).
@@ -17,4 +18,5 @@ export const AREA_MODULES: Type[] = [
   AuditModule,
   NodesModule,
   FleetModule,
+  UpdatesAreaModule,
 ];

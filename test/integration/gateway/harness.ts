@@ -38,7 +38,7 @@ export async function startGatewayFixture(
     FLEET_SUBJECT_ROOT: root,
     PORT: '0',
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'error',
+    LOG_LEVEL: process.env.GW_TEST_LOG_LEVEL ?? 'error',
     FLEET_ADMIN_TOKEN: ADMIN_TOKEN,
     GATEWAY_FLUSH_MS: '100',
     READY_TIMEOUT_MS: '300',

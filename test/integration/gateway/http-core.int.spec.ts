@@ -1,10 +1,12 @@
 import { request as httpRequest } from 'node:http';
-import { Controller, Get, Module, Post } from '@nestjs/common';
+import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FleetError } from '#contracts/common';
 import { MessageBus } from '#lib/messaging';
 import { Public } from '../../../apps/gateway/src/auth/roles.js';
 import { RateLimit } from '../../../apps/gateway/src/core/rate-limit.js';
+import { registerErrorFormat } from '../../../apps/gateway/src/core/exception.filter.js';
 import { TEST_NATS_URL, eventually } from '../../support/infra.js';
 import { ADMIN_TOKEN, startGatewayFixture, type GatewayFixture } from './harness.js';
 
@@ -28,8 +30,24 @@ class CompatProbeController {
   }
 }
 
-@Module({ controllers: [CompatProbeController] })
-class CompatProbeModule {}
+/** A protocol with its own error shape, as FleetLock's `{kind, value}`. */
+@Controller('v1/kinded')
+class KindedController {
+  @Post()
+  @ApiOperation({ summary: 'probe with its own error format' })
+  @Public()
+  take(@Body() body: unknown): unknown {
+    if (!body || typeof body !== 'object' || !('id' in body)) throw new FleetError('validation_failed', 'id missing');
+    return body;
+  }
+}
+
+@Module({ controllers: [CompatProbeController, KindedController] })
+class CompatProbeModule {
+  constructor() {
+    registerErrorFormat('/v1/kinded', ({ status, code, message }) => ({ status, body: { kind: code, value: message } }));
+  }
+}
 
 /** Raw HTTP, for requests supertest would "fix" (no Content-Type). */
 function rawPost(url: string, path: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: unknown }> {
@@ -90,6 +108,18 @@ describe('gateway HTTP core', () => {
     it('answers 503 unavailable when the service behind a route does not answer', async () => {
       const res = await f.as(ADMIN_TOKEN).get('/api/v1/fleet/summary').expect(503);
       expect(res.body).toEqual({ code: 'unavailable', message: expect.stringMatching(/no service answers on .*\.svc\.inventory\.summary/) });
+    });
+
+    it("renders errors under a registered prefix in that protocol's own shape, even before routing", async () => {
+      const handler = await f.http().post('/v1/kinded').send({ nope: 1 }).expect(400);
+      expect(handler.body).toEqual({ kind: 'validation_failed', value: 'id missing' });
+      const parser = await f.http().post('/v1/kinded').set('content-type', 'application/json').send('{"id":').expect(400);
+      expect(parser.body).toEqual({ kind: 'bad_request', value: expect.stringMatching(/^malformed JSON body/) });
+      const unmatched = await f.http().get('/v1/kinded/elsewhere').expect(404);
+      expect(unmatched.body).toEqual({ kind: 'not_found', value: 'no route for GET /v1/kinded/elsewhere' });
+      await f.http().post('/v1/kinded').send({ id: 'x' }).expect(201, { id: 'x' });
+      // Other paths keep the standard shape.
+      expect((await f.http().get('/v1/kindedness').expect(404)).body.code).toBe('not_found');
     });
 
     it('parses a JSON body sent without Content-Type (machines do that)', async () => {

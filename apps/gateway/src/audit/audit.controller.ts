@@ -43,12 +43,12 @@ export class AuditController {
   async list(@Query(new ZodPipe(auditQuery, 'query')) q: z.output<typeof auditQuery>) {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (q.cursor) where.push(`id < $${params.push(q.cursor)}`);
+    if (q.cursor) where.push(`audit_log.id < $${params.push(q.cursor)}`);
     if (q.actor) where.push(`actor = $${params.push(q.actor)}`);
     if (q.method) where.push(`method = $${params.push(q.method)}`);
     const rows: Array<Record<string, unknown>> = await this.db.query(
       `SELECT id::text, at, token_id, actor, role, method, path, status, request_id, ip FROM "gateway"."audit_log"
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.push(q.limit + 1)}`,
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY audit_log.id DESC LIMIT $${params.push(q.limit + 1)}`,
       params,
     );
     const page = rows.slice(0, q.limit);

@@ -25,6 +25,7 @@ export class TokensService implements OnModuleInit, OnApplicationShutdown {
   /** Token id → last use, written in one statement per flush rather than one per request. */
   private readonly lastUsed = new Map<string, Date>();
   private timer?: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(GATEWAY_DB) private readonly db: DataSource,
@@ -148,7 +149,13 @@ export class TokensService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  async flushLastUsed(): Promise<void> {
+  /** Writes buffered last-use times; calls queue behind each other so shutdown waits for a running flush. */
+  flushLastUsed(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writeLastUsed());
+    return this.flushing;
+  }
+
+  private async writeLastUsed(): Promise<void> {
     if (this.lastUsed.size === 0 || !this.db.isInitialized) return;
     const batch = [...this.lastUsed];
     this.lastUsed.clear();
