@@ -10,7 +10,7 @@ describe('updater: releases and the update graph', () => {
   beforeAll(async () => {
     await h.setUp({ inventory: false });
     h.client.nc.subscribe(h.client.subjects.event('updater', '>'), {
-      callback: (_e, m) => events.push(m.subject.split('.events.')[1]),
+      callback: (_e, m) => void events.push(m.subject.split('.events.')[1]),
     });
   });
   afterAll(async () => {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { MessageBus } from '#lib/messaging';
 import { UPDATE_NOTICE_TOPIC, type DesiredUpdate, type Payload } from '#contracts/updater';
+import { returning } from '../common/sql.js';
 import { UPDATER_BUS, UPDATER_DB } from '../common/tokens.js';
 
 const T = '"updater"."desired_updates"';
@@ -97,7 +98,7 @@ export class DesiredService {
   async clear(q: QueryRunner | DataSource, rolloutId: string, nodeIds: string[]): Promise<Map<string, DesiredUpdate>> {
     const notices = new Map<string, DesiredUpdate>();
     if (nodeIds.length === 0) return notices;
-    const rows: Array<{ node_id: string }> = await q.query(
+    const rows: Array<{ node_id: string }> = await returning(q,
       `DELETE FROM ${T} WHERE rollout_id = $1 AND node_id = ANY($2::text[]) RETURNING node_id`,
       [rolloutId, nodeIds],
     );

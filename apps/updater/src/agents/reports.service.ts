@@ -4,6 +4,7 @@ import { FleetError } from '#contracts/common';
 import { UPDATER_EVENTS, type UpdateReport } from '#contracts/updater';
 import { counter } from '#lib/telemetry';
 import { UpdaterEvents } from '../common/updater-events.js';
+import { returning } from '../common/sql.js';
 import { UPDATER_DB } from '../common/tokens.js';
 import { ControllerSignal } from '../controller/controller-signal.js';
 import { applyTransition, isTerminal } from '../rollouts/node-state-machine.js';
@@ -58,7 +59,7 @@ export class ReportsService {
     );
     if (!next) return 'ignored';
     const step = next.transitions[next.transitions.length - 1];
-    const updated: unknown[] = await this.db.query(
+    const updated: unknown[] = await returning(this.db,
       `UPDATE ${N} SET state = $4, state_at = now(), code = $5, message = $6, transitions = transitions || $7::jsonb,
               from_version = COALESCE(from_version, $8)
         WHERE rollout_id = $1 AND node_id = $2 AND state = $3 AND rollback = $9 RETURNING 1`,

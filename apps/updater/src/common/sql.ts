@@ -45,3 +45,19 @@ export function decodeCursor(cursor: string | undefined, size: number): string[]
   }
   throw new FleetError('validation_failed', 'invalid cursor');
 }
+
+/**
+ * Rows of a statement, whatever its kind. (TypeORM's `query()` returns `[rows, count]` for
+ * UPDATE and DELETE, rows for everything else; this always returns the rows.)
+ */
+export async function returning<T = Record<string, unknown>>(db: DataSource | QueryRunner, text: string, params: unknown[] = []): Promise<T[]> {
+  if ('createQueryRunner' in db) {
+    const q = db.createQueryRunner();
+    try {
+      return (await q.query(text, params, true)).records as T[];
+    } finally {
+      await q.release();
+    }
+  }
+  return (await db.query(text, params, true)).records as T[];
+}

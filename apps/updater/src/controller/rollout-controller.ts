@@ -4,7 +4,7 @@ import { UPDATER_EVENTS, type DesiredUpdate, type RolloutState } from '#contract
 import { JsonLogger, counter, histogram } from '#lib/telemetry';
 import { DesiredService } from '../agents/desired.service.js';
 import { UpdaterEvents } from '../common/updater-events.js';
-import { inTransaction } from '../common/sql.js';
+import { inTransaction, returning } from '../common/sql.js';
 import { UPDATER_DB, UPDATER_ENV } from '../common/tokens.js';
 import type { UpdaterEnv } from '../env.js';
 import type { RolloutRow } from '../rollouts/rollout-row.js';
@@ -151,7 +151,7 @@ export class RolloutController {
 
   /** Offers the release to nodes matching `where` that have not had it yet: one statement each. */
   private async activate(q: QueryRunner, r: RolloutRow, where: string, fx: Effects): Promise<void> {
-    const rows: Array<{ node_id: string; group: string }> = await q.query(
+    const rows: Array<{ node_id: string; group: string }> = await returning(q,
       `UPDATE ${N} SET activated_at = now(), state_at = now(),
               transitions = jsonb_build_array(jsonb_build_object('state', 'pending', 'at', ${ISO_NOW}))
         WHERE rollout_id = $1 AND activated_at IS NULL AND NOT rollback AND ${where}
@@ -183,7 +183,7 @@ export class RolloutController {
 
   /** Marks failed every node that sat too long in one state (a node waiting for a reboot slot excepted). */
   private async timeouts(q: QueryRunner, r: RolloutRow, fx: Effects): Promise<void> {
-    const rows: Array<{ node_id: string; from: string; rollback: boolean; at: string }> = await q.query(
+    const rows: Array<{ node_id: string; from: string; rollback: boolean; at: string }> = await returning(q,
       `WITH t AS (
          SELECT node_id, state FROM ${N}
           WHERE rollout_id = $1 AND activated_at IS NOT NULL

@@ -3,7 +3,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { UPDATER_EVENTS, type GroupLocksView, type LockReply } from '#contracts/updater';
 import { counter } from '#lib/telemetry';
 import { UpdaterEvents } from '../common/updater-events.js';
-import { inTransaction, iso } from '../common/sql.js';
+import { inTransaction, iso, returning } from '../common/sql.js';
 import { UPDATER_DB, UPDATER_ENV } from '../common/tokens.js';
 import type { UpdaterEnv } from '../env.js';
 import { isWindowOpen, nextWindowOpen } from '../windows/maintenance-window.js';
@@ -78,7 +78,7 @@ export class SemaphoreService {
   async forceRelease(group: string, id?: string): Promise<{ released: string[] }> {
     const released = await inTransaction(this.db, async (q) => {
       await this.lockGroup(q, group);
-      const rows: Array<{ holder: string }> = await q.query(
+      const rows: Array<{ holder: string }> = await returning(q,
         `DELETE FROM ${T} WHERE "group" = $1 ${id ? 'AND holder = $2' : ''} RETURNING holder`,
         id ? [group, id] : [group],
       );
@@ -90,7 +90,7 @@ export class SemaphoreService {
 
   /** Deletes expired leases everywhere (leader's periodic job); a dead holder frees its slot. */
   async reapExpired(): Promise<number> {
-    const rows: Array<{ group: string; holder: string }> = await this.db.query(
+    const rows: Array<{ group: string; holder: string }> = await returning(this.db,
       `DELETE FROM ${T} WHERE expires_at <= now() RETURNING "group", holder`,
     );
     for (const r of rows) this.events.emit(UPDATER_EVENTS.lockExpired, { group: r.group, holder: r.holder, by: 'expiry' });

@@ -16,7 +16,7 @@ import {
   type UpdateGraph,
 } from '#contracts/updater';
 import { UpdaterEvents } from '../common/updater-events.js';
-import { decodeCursor, encodeCursor, isUniqueViolation } from '../common/sql.js';
+import { decodeCursor, encodeCursor, isUniqueViolation, returning } from '../common/sql.js';
 import { UPDATER_DB } from '../common/tokens.js';
 import { buildGraph, warinessOf } from '../graph/graph-builder.js';
 import { toGraphRelease, toReleaseView, type ReleaseRow } from './release-row.js';
@@ -100,7 +100,7 @@ export class ReleasesService {
   }
 
   async withdraw(id: string, reason: string): Promise<ReleaseView> {
-    const rows: ReleaseRow[] = await this.db.query(
+    const rows: ReleaseRow[] = await returning(this.db,
       `UPDATE ${T} SET withdrawn_at = COALESCE(withdrawn_at, now()), withdrawn_reason = COALESCE(withdrawn_reason, $2) WHERE id = $1 RETURNING *`,
       [id, reason],
     );

@@ -4,7 +4,7 @@ import { FleetError } from '#contracts/common';
 import { UPDATER_EVENTS, type Payload, type RolloutState } from '#contracts/updater';
 import { DesiredService } from '../agents/desired.service.js';
 import { UpdaterEvents } from '../common/updater-events.js';
-import { inTransaction } from '../common/sql.js';
+import { inTransaction, returning } from '../common/sql.js';
 import { UPDATER_DB } from '../common/tokens.js';
 import { ControllerSignal } from '../controller/controller-signal.js';
 import type { RolloutRow } from './rollout-row.js';
@@ -83,7 +83,7 @@ export class RolloutActions {
           nodes,
         );
         for (const [k, v] of set) notices.set(k, v);
-        const rows: Array<{ node_id: string; at: string }> = await q.query(
+        const rows: Array<{ node_id: string; at: string }> = await returning(q,
           `UPDATE ${N} SET rollback = true, state = 'pending', state_at = now(), code = NULL, message = NULL, target_version = $3,
                   activated_at = now(),
                   transitions = transitions || jsonb_build_array(jsonb_build_object('state', 'pending', 'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'message', $4::text))

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import type { z } from 'zod';
 import { FleetError } from '#contracts/common';
 import {
@@ -12,7 +12,7 @@ import {
   type RolloutView,
 } from '#contracts/updater';
 import { UpdaterEvents } from '../common/updater-events.js';
-import { decodeCursor, encodeCursor, inTransaction, isUniqueViolation } from '../common/sql.js';
+import { decodeCursor, encodeCursor, inTransaction, isUniqueViolation, returning } from '../common/sql.js';
 import { UPDATER_DB } from '../common/tokens.js';
 import { ReleasesService } from '../releases/releases.service.js';
 import { RolloutActions } from './rollout-actions.js';
@@ -173,9 +173,9 @@ export class RolloutsService {
     from: RolloutState[],
     to: RolloutState,
     reason: string | null,
-    q: { query(sql: string, params?: unknown[]): Promise<any> } = this.db,
+    q: DataSource | QueryRunner = this.db,
   ): Promise<void> {
-    const rows: Array<{ version: string; old: RolloutState }> = await q.query(
+    const rows: Array<{ version: string; old: RolloutState }> = await returning(q,
       `UPDATE ${R} r SET state = $3, reason = $4, updated_at = now()
          FROM (SELECT id, state AS old FROM ${R} WHERE id = $1 FOR UPDATE) o
         WHERE r.id = o.id AND o.old = ANY($2::text[]) RETURNING r.version, o.old`,
