@@ -87,6 +87,20 @@ describe('inventory: hello, queries and changes', () => {
       expect((await h.call<NodeView>('get', { id: 'alpha' })).os.version).toBe('4100.0.0');
     });
 
+    it('registers a node exactly once when many hellos for it race', async () => {
+      const replies = await Promise.all(Array.from({ length: 20 }, () => h.sayHello(hello('racer'))));
+      expect(replies.filter((r) => r.registered)).toHaveLength(1);
+      await eventually(async () => {
+        const registered = (await h.events()).filter(
+          (e) => e.type === 'inventory.node.registered' && (e.data.node as NodeView).id === 'racer',
+        );
+        return registered.length === 1;
+      });
+      expect(
+        (await h.events()).filter((e) => e.type === 'inventory.node.updated' && (e.data.node as NodeView).id === 'racer'),
+      ).toEqual([]);
+    });
+
     it('emits nothing but refreshes last-seen when nothing changed', async () => {
       const before = await h.call<NodeView>('get', { id: 'node-01' });
       const countBefore = (await h.events()).filter((e) => e.type === 'inventory.node.updated').length;

@@ -5,13 +5,16 @@ import {
   getNodeSchema,
   helloSchema,
   inventoryVerbs,
+  type InventoryStats,
   listNodesSchema,
   matchNodesSchema,
   updateNodeSchema,
 } from '#contracts/inventory';
 import { encodeJson, MessageBus } from '#lib/messaging';
 import { z } from 'zod';
+import { hostname } from 'node:os';
 import { HeartbeatService } from '../heartbeats/heartbeat.service.js';
+import { OfflineDetectorService } from '../offline/offline-detector.service.js';
 import { NodeAdminService } from '../nodes/node-admin.service.js';
 import { NodeQueryService } from '../nodes/node-query.service.js';
 import { RegistrationService } from '../nodes/registration.service.js';
@@ -32,6 +35,7 @@ export class InventoryApi {
     @Inject(NodeQueryService) private readonly query: NodeQueryService,
     @Inject(NodeAdminService) private readonly admin: NodeAdminService,
     @Inject(HeartbeatService) private readonly heartbeats: HeartbeatService,
+    @Inject(OfflineDetectorService) private readonly detector: OfflineDetectorService,
   ) {}
 
   serve(): void {
@@ -75,6 +79,16 @@ export class InventoryApi {
       name: 'inventory.summary',
       schema: z.unknown(),
       handler: () => this.query.summary(),
+    });
+    bus.serve(svc(inventoryVerbs.stats), {
+      name: 'inventory.stats',
+      schema: z.unknown(),
+      trace: false,
+      handler: (): InventoryStats => ({
+        replica: `${hostname()}:${process.pid}`,
+        heartbeats: this.heartbeats.stats(),
+        offlineDetection: { leader: this.detector.isLeader, passes: this.detector.passes },
+      }),
     });
     bus.serve(svc(inventoryVerbs.match), {
       name: 'inventory.match',

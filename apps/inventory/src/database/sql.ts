@@ -18,19 +18,4 @@ export class Sql {
     return result.rows as T[];
   }
 
-  /** Runs `work` in one transaction on one connection; rolls back if it throws. */
-  async transaction<R>(work: (query: <T>(text: string, values?: unknown[]) => Promise<T[]>) => Promise<R>): Promise<R> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(async <T>(text: string, values: unknown[] = []) => (await client.query(text, values)).rows as T[]);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-  }
 }

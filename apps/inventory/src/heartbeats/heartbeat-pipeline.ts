@@ -8,10 +8,18 @@ export interface PipelineOptions {
   flushAtNodes: number;
   /** Hard cap on distinct buffered nodes. */
   maxNodes: number;
-  /** Writes one batch as one statement; throws if nothing was written. */
-  write: (batch: BufferedHeartbeat[]) => Promise<void>;
+  /**
+   * Writes one batch as one statement; throws if nothing was written. May report what really
+   * landed (rows, and heartbeats they account for); by default the whole batch counts.
+   */
+  write: (batch: BufferedHeartbeat[]) => Promise<WriteResult | void>;
   onFlushError?: (err: Error, batchSize: number) => void;
   now?: () => number;
+}
+
+export interface WriteResult {
+  rows: number;
+  heartbeats: number;
 }
 
 export interface PipelineStats {
@@ -107,11 +115,16 @@ export class HeartbeatPipeline {
     const batch = this.buffer.take();
     if (batch.length === 0) return;
     try {
-      await this.options.write(batch);
+      const written = await this.options.write(batch);
       this.consecutiveFailures = 0;
       this.stats.flushes++;
-      this.stats.rowsFlushed += batch.length;
-      for (const entry of batch) this.stats.heartbeatsFlushed += entry.count;
+      if (written) {
+        this.stats.rowsFlushed += written.rows;
+        this.stats.heartbeatsFlushed += written.heartbeats;
+      } else {
+        this.stats.rowsFlushed += batch.length;
+        for (const entry of batch) this.stats.heartbeatsFlushed += entry.count;
+      }
     } catch (err) {
       this.consecutiveFailures++;
       this.stats.failedFlushes++;

@@ -10,7 +10,7 @@ import { NodeQueryService } from '../nodes/node-query.service.js';
 import { INVENTORY_SETTINGS, type InventorySettings } from '../settings.js';
 import type { BufferedHeartbeat } from './heartbeat-buffer.js';
 import { heartbeatMetrics as m } from './heartbeat-metrics.js';
-import { HeartbeatPipeline, type PipelineStats } from './heartbeat-pipeline.js';
+import { HeartbeatPipeline, type PipelineStats, type WriteResult } from './heartbeat-pipeline.js';
 import { writeHeartbeats } from './heartbeat-writer.js';
 import { HelloAgainLimiter } from './hello-again.js';
 
@@ -108,23 +108,26 @@ export class HeartbeatService {
     if (result === 'coalesced') m.coalesced.inc();
   }
 
-  private async write(batch: BufferedHeartbeat[]): Promise<void> {
+  private async write(batch: BufferedHeartbeat[]): Promise<WriteResult> {
     const stop = m.flushSeconds.startTimer();
     const rows = await writeHeartbeats(this.sql, batch);
     stop();
+    const known = new Set<string>();
+    for (const row of rows) known.add(row.id);
+    let heartbeats = 0;
+    for (const entry of batch) if (known.has(entry.nodeId)) heartbeats += entry.count;
     m.batchSize.observe(batch.length);
     m.rows.inc(rows.length);
-    m.flushed.inc(batch.reduce((sum, e) => sum + e.count, 0));
+    m.flushed.inc(heartbeats);
     m.buffered.set(this.pipeline.buffered);
-    this.afterFlush(batch, rows);
+    this.afterFlush(batch, rows, known);
+    return { rows: rows.length, heartbeats };
   }
 
   /** Events and notices run beside the flush loop so a burst of them never delays the next write. */
-  private afterFlush(batch: BufferedHeartbeat[], rows: Awaited<ReturnType<typeof writeHeartbeats>>): void {
-    const known = new Set<string>();
+  private afterFlush(batch: BufferedHeartbeat[], rows: Awaited<ReturnType<typeof writeHeartbeats>>, known: Set<string>): void {
     const work: Promise<unknown>[] = [];
     for (const row of rows) {
-      known.add(row.id);
       if (row.was === 'offline') work.push(this.events.online(row.id, row.last_seen_at));
       if (row.prev_os_version !== row.os_version) {
         work.push(this.nodes.get(row.id).then((view) => this.events.updated(view, ['os.version'])));

@@ -8,38 +8,56 @@ import { NODE_COLUMNS, type NodeRow, changedFacts, toNodeView } from './node-vie
 
 const hellos = counter('fleet_inventory_hellos_total', 'Agent hellos handled, by outcome', ['outcome']);
 
-type UpsertRow = NodeRow & { inserted: boolean };
+type UpsertRow = NodeRow & { prev: NodeRow | null };
 
 /**
- * Registers or refreshes a node in one transaction: lock the existing row (so the old facts read
- * are exactly the ones the upsert replaces; they decide which events are due), then upsert.
- * `inserted` tells a first registration from a concurrent hello that lost the race to insert.
+ * Registers or refreshes a node in ONE statement (one round trip). `prev` locks the existing row;
+ * `updated` joins it, so the old facts it returns are the ones this statement replaced (READ
+ * COMMITTED re-reads a row that changed while we waited for its lock); they decide which events
+ * are due. `inserted` runs only when there was no row; if a concurrent hello inserted the same id
+ * first, nothing comes back and the caller runs the statement again, which then updates.
  */
-const LOCK_PREVIOUS = `SELECT ${NODE_COLUMNS} FROM "inventory"."nodes" n WHERE n."id" = $1 FOR UPDATE`;
 const UPSERT = `
-INSERT INTO "inventory"."nodes" AS n
-  ("id", "hostname", "labels", "agent_labels", "group", "agent_group", "channel", "arch", "os_name",
-   "os_version", "kernel", "booted_slot", "agent_version", "runtimes", "boot_id", "status")
-VALUES ($1, $2, $3::jsonb, $3::jsonb, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, 'online')
-ON CONFLICT ("id") DO UPDATE SET
-  "hostname" = EXCLUDED."hostname",
-  "agent_labels" = EXCLUDED."agent_labels",
-  "labels" = jsonb_strip_nulls(EXCLUDED."agent_labels" || n."label_overrides"),
-  "agent_group" = EXCLUDED."agent_group",
-  "group" = COALESCE(n."group_override", EXCLUDED."agent_group"),
-  "channel" = EXCLUDED."channel",
-  "arch" = EXCLUDED."arch",
-  "os_name" = EXCLUDED."os_name",
-  "os_version" = EXCLUDED."os_version",
-  "kernel" = EXCLUDED."kernel",
-  "booted_slot" = EXCLUDED."booted_slot",
-  "agent_version" = EXCLUDED."agent_version",
-  "runtimes" = EXCLUDED."runtimes",
-  "boot_id" = COALESCE(EXCLUDED."boot_id", n."boot_id"),
-  "status" = 'online',
-  "last_seen_at" = now(),
-  "updated_at" = now()
-RETURNING ${NODE_COLUMNS}, (n.xmax::text = '0') AS inserted`;
+WITH i AS (
+  SELECT $1::text AS id, $2::text AS hostname, $3::jsonb AS labels, $4::text AS grp, $5::text AS channel,
+         $6::text AS arch, $7::text AS os_name, $8::text AS os_version, $9::text AS kernel,
+         $10::text AS booted_slot, $11::text AS agent_version, $12::jsonb AS runtimes, $13::text AS boot_id
+),
+prev AS (SELECT * FROM "inventory"."nodes" WHERE "id" = $1 FOR UPDATE),
+updated AS (
+  UPDATE "inventory"."nodes" n SET
+    "hostname" = i.hostname,
+    "agent_labels" = i.labels,
+    "labels" = jsonb_strip_nulls(i.labels || n."label_overrides"),
+    "agent_group" = i.grp,
+    "group" = COALESCE(n."group_override", i.grp),
+    "channel" = i.channel,
+    "arch" = i.arch,
+    "os_name" = i.os_name,
+    "os_version" = i.os_version,
+    "kernel" = i.kernel,
+    "booted_slot" = i.booted_slot,
+    "agent_version" = i.agent_version,
+    "runtimes" = i.runtimes,
+    "boot_id" = COALESCE(i.boot_id, n."boot_id"),
+    "status" = 'online',
+    "last_seen_at" = now(),
+    "updated_at" = now()
+  FROM prev, i
+  WHERE n."id" = prev."id"
+  RETURNING ${NODE_COLUMNS}, to_jsonb(prev) AS prev
+),
+inserted AS (
+  INSERT INTO "inventory"."nodes" AS n
+    ("id", "hostname", "labels", "agent_labels", "group", "agent_group", "channel", "arch", "os_name",
+     "os_version", "kernel", "booted_slot", "agent_version", "runtimes", "boot_id", "status")
+  SELECT i.id, i.hostname, i.labels, i.labels, i.grp, i.grp, i.channel, i.arch, i.os_name,
+         i.os_version, i.kernel, i.booted_slot, i.agent_version, i.runtimes, i.boot_id, 'online'
+  FROM i WHERE NOT EXISTS (SELECT 1 FROM prev)
+  ON CONFLICT ("id") DO NOTHING
+  RETURNING ${NODE_COLUMNS}, NULL::jsonb AS prev
+)
+SELECT * FROM updated UNION ALL SELECT * FROM inserted`;
 
 @Injectable()
 export class RegistrationService {
@@ -65,20 +83,15 @@ export class RegistrationService {
       JSON.stringify(hello.runtimes),
       hello.bootId ?? null,
     ];
-    const [prev, upserted] = await this.db.transaction(async (query) => {
-      const before = await query<NodeRow>(LOCK_PREVIOUS, [hello.nodeId]);
-      const after = await query<UpsertRow>(UPSERT, params);
-      return [before[0] ?? null, after[0]] as const;
-    });
-    const { inserted, ...row } = upserted;
+    let rows = await this.db.query<UpsertRow>(UPSERT, params);
+    if (rows.length === 0) rows = await this.db.query<UpsertRow>(UPSERT, params); // lost an insert race
+    if (rows.length === 0) throw new Error(`hello for ${hello.nodeId}: upsert returned no row`);
+    const { prev, ...row } = rows[0];
     const view = toNodeView(row);
-    const registered = prev === null && inserted;
+    const registered = prev === null;
     if (registered) {
       hellos.inc({ outcome: 'registered' });
       await this.events.registered(view);
-    } else if (prev === null) {
-      // A concurrent hello for the same id inserted the row first; that one reports it.
-      hellos.inc({ outcome: 'unchanged' });
     } else {
       const changed = changedFacts(prev, row);
       hellos.inc({ outcome: changed.length > 0 ? 'updated' : 'unchanged' });

@@ -12,6 +12,8 @@ export const inventoryVerbs = {
   summary: 'summary',
   /** Bulk lookup used by other services: the nodes matching a target. */
   match: 'match',
+  /** Ingestion counters of the replica that answers (operations, benchmarks). */
+  stats: 'stats',
 } as const;
 
 export const nodeStatusSchema = z.enum(['online', 'offline']);
@@ -103,3 +105,24 @@ export const matchNodesReplySchema = z.object({
   nextCursor: z.string().nullable().optional(),
 });
 export type MatchNodesReply = z.output<typeof matchNodesReplySchema>;
+
+/** Reply of `stats`: counters since start of the replica that answered. */
+export const inventoryStatsSchema = z.object({
+  replica: z.string(),
+  heartbeats: z.object({
+    /** Valid heartbeats taken in (buffered or coalesced). */
+    received: z.number().int(),
+    coalesced: z.number().int(),
+    dropped: z.number().int(),
+    /** Distinct nodes waiting for the next flush. */
+    buffered: z.number().int(),
+    flushes: z.number().int(),
+    failedFlushes: z.number().int(),
+    /** Node rows written by flushes. */
+    rowsFlushed: z.number().int(),
+    /** Heartbeats of known nodes accounted for by successful flushes (coalesced ones included). */
+    heartbeatsFlushed: z.number().int(),
+  }),
+  offlineDetection: z.object({ leader: z.boolean(), passes: z.number().int() }),
+});
+export type InventoryStats = z.output<typeof inventoryStatsSchema>;
