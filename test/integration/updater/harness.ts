@@ -103,3 +103,43 @@ export function signedPayload(seed: string) {
     signature: sign(null, digest, keys.privateKey).toString('base64'),
   };
 }
+
+export interface RolloutNodesPage {
+  items: Array<{ nodeId: string; state: string; code: string | null; wave: number; rollback: boolean; activatedAt: string | null; transitions: Array<{ state: string; at: string; code?: string }> }>;
+  total: number;
+  nextCursor: string | null;
+}
+
+/** Every node of a rollout, following the pages. */
+export async function allRolloutNodes(h: UpdaterHarness, id: string, filter: Record<string, unknown> = {}): Promise<RolloutNodesPage['items']> {
+  const items: RolloutNodesPage['items'] = [];
+  let cursor: string | null | undefined;
+  do {
+    const page: RolloutNodesPage = await h.call('rolloutNodes', { id, limit: 1000, ...filter, ...(cursor ? { cursor } : {}) });
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return items;
+}
+
+/** Samples the reboot-slot holders of every group in the database until stopped; returns the max per group. */
+export function sampleHolders(h: UpdaterHarness, everyMs = 20): { stop(): Promise<Map<string, number>> } {
+  const max = new Map<string, number>();
+  let on = true;
+  const loop = (async () => {
+    while (on) {
+      const rows = await h.sql<{ group: string; n: number }>(
+        `SELECT "group", count(*)::int AS n FROM updater.reboot_locks WHERE expires_at > now() GROUP BY "group"`,
+      );
+      for (const r of rows) max.set(r.group, Math.max(max.get(r.group) ?? 0, r.n));
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    async stop() {
+      on = false;
+      await loop;
+      return max;
+    },
+  };
+}
