@@ -1,8 +1,8 @@
 /**
  * Measures the simulator at scale against a real inventory running as its own process:
  *   npm run build && node dist/apps/agent/src/simulator/measure-simulator.js [--nodes 10000] [--steady 30]
- * Reports time until every node is registered and until the inventory counts all of them
- * online, and the simulator's RSS and CPU (baseline before any node starts, at full fleet, and
+ * (`--features none` measures the agent core alone.) Reports time until every node is registered
+ * and until the inventory counts all of them online, and the simulator's RSS and CPU (baseline before any node starts, at full fleet, and
  * over a steady heartbeating window), plus the inventory's CPU over the same window.
  */
 import { spawn } from 'node:child_process';
@@ -16,12 +16,15 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { FleetSummary } from '#contracts/inventory';
 import { MessageBus } from '#lib/messaging';
+import { agentFeatures } from '../features/index.js';
 import { startSimulator } from './simulator.js';
 
 const { values } = parseArgs({
   options: {
     nodes: { type: 'string', default: '10000' },
     steady: { type: 'string', default: '30' },
+    /** `registered`: the features in features/index.ts; `none`: the agent core only. */
+    features: { type: 'string', default: 'registered' },
     'nats-url': { type: 'string', default: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' },
     'database-url': { type: 'string', default: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
@@ -79,7 +82,13 @@ async function main(): Promise<void> {
 
     const t0 = Date.now();
     const cpu0 = selfCpu();
-    const sim = await startSimulator({ nodes, natsUrl, subjectRoot: root, dataDir });
+    const sim = await startSimulator({
+      nodes,
+      natsUrl,
+      subjectRoot: root,
+      dataDir,
+      features: values.features === 'none' ? [] : undefined,
+    });
     await sim.allRegistered();
     const registeredMs = Date.now() - t0;
     say(`all ${nodes} registered after ${(registeredMs / 1000).toFixed(1)} s`);
@@ -102,6 +111,7 @@ async function main(): Promise<void> {
     const after = await summary();
     const result = {
       nodes,
+      features: values.features === 'none' ? [] : agentFeatures.map((f) => f().name),
       registeredSeconds: +(registeredMs / 1000).toFixed(1),
       onlineSeconds: +(onlineMs / 1000).toFixed(1),
       baselineRssMiB: +(baseline.rss / 2 ** 20).toFixed(0),
