@@ -1,0 +1,189 @@
+import { watch, type FSWatcher } from 'node:fs';
+import type { Server } from 'node:http';
+import { networkInterfaces } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import {
+  AGENT_DISCOVERY_REGISTER,
+  resolveCheckIds,
+  type AgentDiscoveryReport,
+  type AgentRegister,
+  type AgentRegisterReply,
+  type ServiceDefinition,
+} from '#contracts/discovery';
+import { encodeJson } from '#lib/messaging';
+import type { AgentContext, AgentFeature } from '../../feature.js';
+import { hash32 } from '../../simulator/prng.js';
+import { CheckRunner, type CheckTransition } from './check-runner.js';
+import { discoveryConfigSchema, type DiscoveryConfig } from './config.js';
+import { loadDefinitionsDir, mergeDefinitions } from './definitions.js';
+import { startTtlEndpoint } from './ttl-endpoint.js';
+
+/** First non-internal IPv4 address of the machine; loopback when there is none. */
+export function defaultAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+/** A stable private address per virtual node, so simulated instances look like a real fleet. */
+function simulatedAddress(nodeId: string): string {
+  const h = hash32(nodeId);
+  return `10.${(h >>> 16) & 255}.${(h >>> 8) & 255}.${(h & 253) + 1}`;
+}
+
+/**
+ * Service discovery on the node: registers the machine's service definitions (full set, again on
+ * every change and reconnect), runs their checks locally and reports transitions plus a periodic
+ * summary to the discovery service over JetStream.
+ */
+export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
+  readonly name = 'discovery';
+  readonly configSchema = discoveryConfigSchema;
+  private ctx?: AgentContext;
+  private config?: DiscoveryConfig;
+  private runner?: CheckRunner;
+  private watcher?: FSWatcher;
+  private ttlServer?: Server;
+  private timers: NodeJS.Timeout[] = [];
+  private debounce?: NodeJS.Timeout;
+  private retry?: NodeJS.Timeout;
+  private registered = '';
+  private wanted = '';
+  private services: ServiceDefinition[] = [];
+  private stopped = false;
+  private seq = 0;
+  private readonly nonce = randomBytes(4).toString('hex');
+  private publishFailed = false;
+
+  async start(ctx: AgentContext, config: DiscoveryConfig): Promise<void> {
+    if (!config.enabled) return;
+    this.ctx = ctx;
+    this.config = config;
+    const rate = ctx.simulation?.failRate ?? 0;
+    this.runner = new CheckRunner({
+      onTransition: (t) => this.report('transition', [t]),
+      virtualProbe: ctx.simulated
+        ? (serviceId, check) => {
+            const draw = hash32(`${ctx.simulation?.seed ?? 0}:${ctx.nodeId}:${serviceId}:${check.id}:${Math.floor(Date.now() / 60_000)}`) / 4294967296;
+            return draw < rate ? { status: 'critical', output: 'simulated failure' } : { status: 'passing', output: 'simulated' };
+          }
+        : undefined,
+    });
+    if (config.ttlListen && !ctx.simulated) {
+      this.ttlServer = await startTtlEndpoint(config.ttlListen, (s, c, status, output) => this.runner!.reportTtl(s, c, status, output));
+    }
+    await this.reload();
+    if (config.servicesDir && !ctx.simulated) this.watchDir(config.servicesDir);
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    if (config.servicesDir) every(config.rescanSeconds * 1000, () => void this.reload());
+    every(config.summaryIntervalSeconds * 1000, () => this.sendSummary());
+  }
+
+  async onReconnect(): Promise<void> {
+    if (!this.ctx) return;
+    this.registered = '';
+    await this.register();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.debounce);
+    clearTimeout(this.retry);
+    this.watcher?.close();
+    this.runner?.stop();
+    await new Promise<void>((r) => (this.ttlServer ? this.ttlServer.close(() => r()) : r()));
+  }
+
+  private watchDir(dir: string): void {
+    try {
+      this.watcher = watch(dir, () => {
+        clearTimeout(this.debounce);
+        this.debounce = setTimeout(() => void this.reload(), 200);
+      });
+      this.watcher.on('error', () => undefined);
+    } catch {
+      // No directory yet: the periodic rescan picks it up when it appears.
+    }
+  }
+
+  /** Reads the definitions; re-registers when the set changed. */
+  private async reload(): Promise<void> {
+    const { ctx, config } = this;
+    if (!ctx || !config || this.stopped) return;
+    const fromDir = config.servicesDir ? await loadDefinitionsDir(config.servicesDir).catch((err: Error) => ({ services: [], problems: [err.message] })) : { services: [], problems: [] };
+    const merged = mergeDefinitions(config.services, fromDir.services);
+    const problems = [...fromDir.problems, ...merged.problems];
+    const text = JSON.stringify(merged.services);
+    if (text === this.wanted) return;
+    for (const p of problems) ctx.logger.warn(`discovery: skipped a service definition: ${p}`);
+    this.wanted = text;
+    this.services = merged.services;
+    this.runner!.update(this.services.map((s) => ({ serviceId: s.id ?? s.name, checks: resolveCheckIds(s.checks) })));
+    await this.register();
+  }
+
+  private registration(): AgentRegister {
+    const ctx = this.ctx!;
+    const address = this.config!.advertiseAddress ?? (ctx.simulated ? simulatedAddress(ctx.nodeId) : defaultAddress());
+    return {
+      v: 1,
+      group: ctx.facts().group,
+      services: this.services.map((s) => ({ ...s, address: s.address ?? address })),
+    };
+  }
+
+  /** Sends the full set; retried with backoff until the discovery service answers. */
+  private async register(attempt = 0): Promise<void> {
+    const ctx = this.ctx;
+    if (!ctx || this.stopped) return;
+    clearTimeout(this.retry);
+    const body = this.registration();
+    const text = JSON.stringify(body);
+    if (text === this.registered) return;
+    try {
+      const reply = await ctx.bus.request<AgentRegisterReply>(ctx.bus.subjects.agent(ctx.nodeId, AGENT_DISCOVERY_REGISTER), body, 10_000);
+      this.registered = text;
+      if (reply.removed.length > 0) ctx.logger.info('discovery: deregistered removed services', { instances: reply.removed });
+      // The catalog may hold older states (or none, for new instances): bring it up to date.
+      this.sendSummary();
+    } catch (err) {
+      if (this.stopped) return;
+      const delay = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
+      if (attempt === 0) ctx.logger.warn('discovery: registration failed; retrying', { error: (err as Error).message });
+      this.retry = setTimeout(() => void this.register(attempt + 1), delay);
+      this.retry.unref();
+    }
+  }
+
+  private sendSummary(): void {
+    const checks = this.runner?.snapshot() ?? [];
+    if (checks.length > 0 && this.registered) this.report('summary', checks);
+  }
+
+  /** JetStream publish, deduplicated by message id; a failure makes the next summary carry the state. */
+  private report(kind: AgentDiscoveryReport['kind'], checks: CheckTransition[]): void {
+    const ctx = this.ctx;
+    if (!ctx || this.stopped) return;
+    const body: AgentDiscoveryReport = { v: 1, kind, checks };
+    const msgID = `${ctx.nodeId}-discovery-${this.nonce}-${++this.seq}`;
+    ctx.bus.js.publish(ctx.bus.subjects.agentReport(ctx.nodeId, 'discovery'), encodeJson(body), { msgID }).then(
+      () => {
+        if (!this.publishFailed) return;
+        this.publishFailed = false;
+        if (kind === 'transition') this.sendSummary();
+      },
+      (err: Error) => {
+        if (!this.publishFailed) ctx.logger.warn('discovery: report not delivered; the next summary will carry it', { error: err.message });
+        this.publishFailed = true;
+      },
+    );
+  }
+}
+
+export const discoveryFeature = (): AgentFeature => new DiscoveryFeature() as AgentFeature;
