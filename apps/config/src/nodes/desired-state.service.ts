@@ -36,6 +36,8 @@ export class DesiredStateService {
   private queue: Promise<unknown> = Promise.resolve();
   private fullPending = false;
   private readonly rows = new Batcher<string, NodeRow>((ids) => this.loadRows(ids));
+  /** Nodes asking before their registration event arrived: facts fetched and stored in bulk. */
+  private readonly newcomers = new Batcher<string, true>((ids) => this.learn(ids), 20, 1000);
 
   constructor(
     @Inject(Db) private readonly db: Db,
@@ -80,8 +82,7 @@ export class DesiredStateService {
   async bundleFor(nodeId: string): Promise<Bundle> {
     let row = await this.rows.get(nodeId);
     if (!row || row.desired_revision === null) {
-      const facts = await this.factsFromInventory(nodeId);
-      await this.upsertFacts([facts]);
+      if (!(await this.newcomers.get(nodeId))) throw new FleetError('not_found', `the inventory knows no node ${nodeId}`);
       row = (await this.loadRows([nodeId])).get(nodeId);
       if (!row || row.desired_revision === null) throw new FleetError('unavailable', `no desired state for ${nodeId} yet`);
     }
@@ -151,6 +152,20 @@ export class DesiredStateService {
       [ids],
     );
     return new Map(rows.map((r) => [r.node_id, r]));
+  }
+
+  private async learn(ids: string[]): Promise<Map<string, true>> {
+    const found = await Promise.all(
+      ids.map((id) =>
+        this.factsFromInventory(id).catch((err: unknown) => {
+          if (err instanceof FleetError && err.code === 'not_found') return undefined;
+          throw err;
+        }),
+      ),
+    );
+    const facts = found.filter((f): f is NodeFacts => f !== undefined);
+    await this.upsertFacts(facts);
+    return new Map(facts.map((f) => [f.nodeId, true as const]));
   }
 
   private async factsFromInventory(nodeId: string): Promise<NodeFacts> {
