@@ -153,7 +153,9 @@ export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
       // The catalog may hold older states (or none, for new instances): bring it up to date.
       this.sendSummary();
     } catch (err) {
-      if (this.stopped) return;
+      // An empty set only clears what a previous run registered: one try is enough, so that
+      // thousands of simulated nodes without services do not keep asking.
+      if (this.stopped || body.services.length === 0) return;
       const delay = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
       if (attempt === 0) ctx.logger.warn('discovery: registration failed; retrying', { error: (err as Error).message });
       this.retry = setTimeout(() => void this.register(attempt + 1), delay);
