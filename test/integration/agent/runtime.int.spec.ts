@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeJson } from '#lib/messaging';
+import { z } from 'zod';
+import { MessageBus, encodeJson } from '#lib/messaging';
 import { RESTART_EXIT_CODE, runAgent } from '../../../apps/agent/src/run/run-agent.js';
 import { agentVersion } from '../../../apps/agent/src/version.js';
 import { TEST_NATS_URL } from '../../support/infra.js';
@@ -74,11 +75,37 @@ describe('agent runtime against the real inventory', () => {
     bed.client.nc.publish(subject, new TextEncoder().encode('not json'));
     bed.client.nc.publish(subject, encodeJson({ v: 2, reason: 'future' }));
     bed.client.nc.publish(subject, encodeJson({ v: 1 }));
+    bed.client.publish(subject, { v: 1, reason: 'x'.repeat(10_000) });
     bed.client.publish(subject, { v: 1, reason: 'test' });
     await eventually(() => runtime.counters.helloAgain === 1 && runtime.counters.hellos === hellos + 1, 5000);
     // and it goes on heartbeating
     const beats = runtime.counters.heartbeats;
     await eventually(() => runtime.counters.heartbeats > beats, 3000);
+  });
+
+  it('treats a malformed hello reply as a failed hello and retries', async () => {
+    // A misbehaving server on a private root: the first replies are not valid hello replies.
+    const root = `${bed.root}x`;
+    const bus = await MessageBus.connect({ url: TEST_NATS_URL, name: 'bad-server', subjectRoot: root, service: 'inventory' });
+    stops.push(() => bus.drain());
+    let calls = 0;
+    bus.serve(bus.subjects.anyAgent('hello'), {
+      name: 'bad.hello',
+      schema: z.unknown(),
+      handler: (_input, ctx) => {
+        calls++;
+        if (calls === 1) return { nodeId: ctx.nodeId };
+        if (calls === 2) return { nodeId: ctx.nodeId, registered: true, heartbeatIntervalSeconds: -5 };
+        return { nodeId: ctx.nodeId, registered: true, heartbeatIntervalSeconds: 0.2 };
+      },
+    });
+    const { runtime, scheduler } = testRuntime(bus, 'rt-bad');
+    stops.push(() => runtime.stop(), () => scheduler.stop());
+    runtime.start();
+    await runtime.firstHello;
+    expect(calls).toBe(3);
+    expect(runtime.counters.helloFailures).toBe(2);
+    expect(runtime.heartbeatIntervalMs).toBe(200);
   });
 
   it('comes back after being decommissioned: the inventory asks for hello again on its next heartbeat', async () => {

@@ -222,6 +222,7 @@ export class AgentRuntime {
   }
 
   private afterHello(reply: HelloReply): void {
+    if (this.stopped) return; // stop() raced the reply: start nothing new
     if (!this.everRegistered) {
       this.everRegistered = true;
       this.counters.registered++;
