@@ -76,7 +76,13 @@ export function hashDefinition(def: unknown): string {
   return createHash('sha256').update(canonical(def)).digest('hex').slice(0, 32);
 }
 
-export function newCheck(check: ResolvedCheck, now: string): CheckRecord {
+/**
+ * `updatedAt` of a check never observed: any report is newer, even one an agent made just before
+ * its registration was committed (clocks of agent and service are compared, never trusted more).
+ */
+export const NEVER_CHECKED = '1970-01-01T00:00:00.000Z';
+
+export function newCheck(check: ResolvedCheck): CheckRecord {
   const { id, name, type, ...definition } = check;
   return {
     id,
@@ -85,7 +91,7 @@ export function newCheck(check: ResolvedCheck, now: string): CheckRecord {
     definition: definition as Record<string, unknown>,
     status: 'critical',
     output: 'not yet checked',
-    updatedAt: now,
+    updatedAt: NEVER_CHECKED,
     expiresAt: null,
   };
 }

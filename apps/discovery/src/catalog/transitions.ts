@@ -60,7 +60,7 @@ function register(reg: Registration, existing: InstanceRecord | undefined, now: 
   }
   const previous = new Map((existing?.checks ?? []).map((c) => [c.id, c]));
   const checks: CheckRecord[] = resolveCheckIds(reg.checks).map((def) => {
-    const fresh = newCheck(def, now);
+    const fresh = newCheck(def);
     const old = previous.get(def.id);
     return old && old.type === def.type
       ? { ...fresh, status: old.status, output: old.output, updatedAt: old.updatedAt, expiresAt: old.expiresAt }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDefinitionSchema, durationSchema, resolveCheckIds } from './checks.js';
+import { checkDefinitionSchema, checkToInput, durationSchema, resolveCheckIds } from './checks.js';
 import { serviceDefinitionSchema } from './instances.js';
 import { agentRegisterSchema } from './agent-messages.js';
 
@@ -48,5 +48,12 @@ describe('check definitions', () => {
   it('requires an address on every service an agent registers', () => {
     expect(agentRegisterSchema.safeParse({ v: 1, services: [{ name: 'web', port: 80 }] }).success).toBe(false);
     expect(agentRegisterSchema.safeParse({ v: 1, services: [{ name: 'web', port: 80, address: '10.0.0.1' }] }).success).toBe(true);
+  });
+});
+
+describe('checkToInput', () => {
+  it('round-trips a parsed check through the wire format', () => {
+    const parsed = checkDefinitionSchema.parse({ type: 'http', url: 'http://x/', interval: '200ms', timeout: 2, deregisterCriticalAfter: '1m' });
+    expect(checkDefinitionSchema.parse(checkToInput(parsed))).toEqual(parsed);
   });
 });

@@ -107,3 +107,15 @@ export const checkStatusSchema = z.object({
   at: z.string(),
 });
 export type CheckStatus = z.output<typeof checkStatusSchema>;
+
+const DURATION_KEYS = ['interval', 'timeout', 'ttl', 'deregisterCriticalAfter'] as const;
+
+/**
+ * A parsed check back in input form (durations as `"<n>ms"`), for sending a parsed definition
+ * on the wire: parsing it again gives the same check (a bare number would mean seconds).
+ */
+export function checkToInput(check: CheckDefinition): CheckDefinitionInput {
+  const out: Record<string, unknown> = { ...check };
+  for (const key of DURATION_KEYS) if (typeof out[key] === 'number') out[key] = `${out[key] as number}ms`;
+  return out as CheckDefinitionInput;
+}

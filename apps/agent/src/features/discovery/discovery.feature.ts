@@ -4,6 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import {
   AGENT_DISCOVERY_REGISTER,
+  checkToInput,
   resolveCheckIds,
   type AgentDiscoveryReport,
   type AgentRegister,
@@ -134,7 +135,7 @@ export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
     return {
       v: 1,
       group: ctx.facts().group,
-      services: this.services.map((s) => ({ ...s, address: s.address ?? address })),
+      services: this.services.map((s) => ({ ...s, address: s.address ?? address, checks: s.checks.map(checkToInput) })),
     };
   }
 
