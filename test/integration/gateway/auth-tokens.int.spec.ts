@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../../support/infra.js';
+import { TEST_PG_URL, eventually } from '../../support/infra.js';
 import { ADMIN_TOKEN, startGatewayFixture, type GatewayFixture } from './harness.js';
 
 describe('gateway auth and tokens', () => {
@@ -106,6 +106,31 @@ describe('gateway auth and tokens', () => {
       const admin = list.body.items.find((t: { name: string }) => t.name === 'bootstrap-admin');
       const res = await f.as(ADMIN_TOKEN).delete(`/api/v1/tokens/${admin.id}`).expect(409);
       expect(res.body.message).toMatch(/last live admin token/);
+    });
+  });
+
+  describe('when the token store is unreachable', () => {
+    it('answers 503 unavailable (not 500) and /readyz says the database is down, then recovers', async () => {
+      const fresh = await f.as(ADMIN_TOKEN).post('/api/v1/tokens').send({ name: 'fresh', role: 'viewer' }).expect(201);
+      const dbName = new URL(f.databaseUrl).pathname.slice(1);
+      const admin = new pg.Client({ connectionString: TEST_PG_URL });
+      await admin.connect();
+      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
+      try {
+        await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> $2`, [
+          dbName,
+          (await db.query('SELECT pg_backend_pid() AS pid')).rows[0].pid,
+        ]);
+        const res = await f.as(fresh.body.token).get('/api/v1/fleet/summary').expect(503);
+        expect(res.body).toEqual({ code: 'unavailable', message: expect.stringMatching(/token store/) });
+        const ready = await f.http().get('/readyz').expect(503);
+        expect(ready.body.database.connected).toBe(false);
+      } finally {
+        await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`);
+        await admin.end();
+      }
+      await eventually(async () => (await f.http().get('/readyz')).body.database.connected === true, 5000);
+      await f.as(fresh.body.token).get('/api/v1/tokens').expect(403);
     });
   });
 });

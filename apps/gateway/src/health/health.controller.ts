@@ -3,7 +3,8 @@ import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { metricsRegistry } from '#lib/telemetry';
 import { Public } from '../auth/roles.js';
-import { GATEWAY_ENV } from '../core/tokens.js';
+import type { DataSource } from 'typeorm';
+import { GATEWAY_DB, GATEWAY_ENV } from '../core/tokens.js';
 import { ServiceClient } from '../core/service-client.js';
 import type { GatewayEnv } from '../env.js';
 
@@ -19,6 +20,8 @@ export interface ServiceReadiness {
 export interface Readiness {
   ready: boolean;
   nats: { connected: boolean };
+  /** The gateway's own schema (tokens, audit log). */
+  database: { connected: boolean; error?: string };
   services: ServiceReadiness[];
 }
 
@@ -29,6 +32,7 @@ export class HealthController {
   constructor(
     @Inject(ServiceClient) private readonly services: ServiceClient,
     @Inject(GATEWAY_ENV) private readonly env: GatewayEnv,
+    @Inject(GATEWAY_DB) private readonly db: DataSource,
   ) {}
 
   @Get('healthz')
@@ -38,7 +42,7 @@ export class HealthController {
   }
 
   @Get('readyz')
-  @ApiOperation({ summary: 'Readiness: NATS is connected and every required service answers ping (503 otherwise)' })
+  @ApiOperation({ summary: 'Readiness: NATS and the gateway database are reachable and every required service answers ping (503 otherwise)' })
   async readyz(@Res({ passthrough: true }) res: Response): Promise<Readiness> {
     const readiness = await this.check();
     res.status(readiness.ready ? 200 : 503);
@@ -55,7 +59,27 @@ export class HealthController {
 
   async check(): Promise<Readiness> {
     const connected = this.services.natsConnected;
-    const services = await Promise.all(
+    const [database, services] = await Promise.all([this.checkDatabase(), this.checkServices(connected)]);
+    return { ready: connected && database.connected && services.every((s) => s.ok), nats: { connected }, database, services };
+  }
+
+  private async checkDatabase(): Promise<Readiness['database']> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.env.READY_TIMEOUT_MS} ms`)), this.env.READY_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.db.query('SELECT 1'), timeout]);
+      return { connected: true };
+    } catch (err) {
+      return { connected: false, error: (err as Error).message };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private checkServices(connected: boolean): Promise<ServiceReadiness[]> {
+    return Promise.all(
       this.env.READY_SERVICES.map(async (name): Promise<ServiceReadiness> => {
         const started = Date.now();
         const answer = connected
@@ -67,6 +91,5 @@ export class HealthController {
         return { name, ok: true, latencyMs, version: info.version, uptimeSeconds: info.uptimeSeconds };
       }),
     );
-    return { ready: connected && services.every((s) => s.ok), nats: { connected }, services };
   }
 }

@@ -49,10 +49,17 @@ export class TokensService implements OnModuleInit, OnApplicationShutdown {
     const now = Date.now();
     let entry = this.cache.get(key);
     if (!entry || entry.until < now) {
-      const rows: Array<{ id: string; name: string; role: Role; expires_at: Date | null }> = await this.db.query(
-        `SELECT id, name, role, expires_at FROM "gateway"."tokens" WHERE hash = $1 AND revoked_at IS NULL`,
-        [hash],
-      );
+      let rows: Array<{ id: string; name: string; role: Role; expires_at: Date | null }>;
+      try {
+        rows = await this.db.query(
+          `SELECT id, name, role, expires_at FROM "gateway"."tokens" WHERE hash = $1 AND revoked_at IS NULL`,
+          [hash],
+        );
+      } catch (err) {
+        // Without the token store no request can be authorised: a 503 the client may retry, not a 500.
+        this.logger.warn('token lookup failed', { error: (err as Error).message });
+        throw new FleetError('unavailable', 'the token store (PostgreSQL) is unavailable; try again shortly');
+      }
       const row = rows[0];
       if (!row) {
         this.cache.delete(key);
