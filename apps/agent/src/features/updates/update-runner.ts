@@ -42,6 +42,8 @@ export function updateKey(d: DesiredUpdate): string {
 export class UpdateRunner {
   private state!: UpdateState;
   private doneReported = false;
+  /** The platform's hint, with the last lock denial, of when to ask again. */
+  retryAfterSeconds: number | null = null;
 
   constructor(private readonly deps: RunnerDeps) {}
 
@@ -182,6 +184,7 @@ export class UpdateRunner {
   private async takeSlotAndReboot(d: DesiredUpdate): Promise<StepResult> {
     if (!this.state.lockHeld) {
       const answer = await this.deps.protocol.acquireLock(d.group);
+      this.retryAfterSeconds = answer.granted ? null : answer.retryAfterSeconds;
       if (!answer.granted) {
         if (this.state.phase !== 'awaiting_reboot' || !this.state.waitReported) {
           await this.save({ ...this.state, phase: 'awaiting_reboot', waitReported: true });

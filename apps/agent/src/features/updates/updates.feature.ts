@@ -120,7 +120,7 @@ export class UpdatesFeature implements AgentFeature<UpdatesConfig> {
       if (this.stopped) return;
       const seconds =
         next === 'idle' ? config.pollSeconds
-        : next === 'wait' ? config.lockRetrySeconds
+        : next === 'wait' ? Math.min(runner.retryAfterSeconds ?? config.lockRetrySeconds, config.pollSeconds)
         : next === 'rebooting' ? 60
         : Math.min(30, 2 ** Math.min(failures, 5) / 2);
       await this.sleep(seconds * 1000);
