@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { AgentConfigError } from './config/agent-config.js';
 import { AgentStopped, runAgent } from './run/run-agent.js';
+import { reportProgress } from './simulator/progress.js';
 import { startSimulator, type SimulatorOptions } from './simulator/simulator.js';
 import { agentVersion } from './version.js';
 
@@ -130,39 +131,13 @@ async function simulate(args: string[]): Promise<number> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`simulating ${options.nodes} nodes (${sim.nodeIds[0]}..${sim.nodeIds[sim.nodeIds.length - 1]})`);
 
-  let lastRegistered = -1;
-  let allAt: number | undefined;
-  let last = { at: Date.now(), heartbeats: 0, cpu: 0 };
-  const progress = setInterval(() => {
-    const s = sim.stats();
-    if (allAt === undefined) {
-      if (s.registered !== lastRegistered) say(`registered ${s.registered}/${s.nodes}`);
-      lastRegistered = s.registered;
-      if (s.registered === s.nodes) {
-        allAt = Date.now();
-        say(`all ${s.nodes} nodes registered in ${((allAt - started) / 1000).toFixed(1)} s`);
-      }
-    }
-  }, 1000);
-  const status = setInterval(() => {
-    const s = sim.stats();
-    const now = Date.now();
-    const cpu = s.cpuUserMicros + s.cpuSystemMicros;
-    const seconds = (now - last.at) / 1000;
-    say(
-      `status nodes=${s.nodes} registered=${s.registered} heartbeats/s=${((s.heartbeats - last.heartbeats) / seconds).toFixed(0)} ` +
-        `hellos=${s.hellos} hello_failures=${s.helloFailures} hello_again=${s.helloAgain} reconnects=${s.reconnects} ` +
-        `restarts=${s.restarts} rss=${(s.rssBytes / 2 ** 20).toFixed(0)}MiB cpu=${((cpu - last.cpu) / 1e4 / seconds).toFixed(0)}%`,
-    );
-    last = { at: now, heartbeats: s.heartbeats, cpu };
-  }, 10_000);
+  const stopReporting = reportProgress(sim, started, say);
 
   return new Promise<number>((resolve) => {
     const stop = () => {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
-      clearInterval(progress);
-      clearInterval(status);
+      stopReporting();
       say('stopping the simulator');
       void sim.stop().then(() => resolve(0));
     };

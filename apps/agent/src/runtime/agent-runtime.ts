@@ -11,9 +11,10 @@ import {
 } from '#contracts/inventory';
 import type { MessageBus } from '#lib/messaging';
 import type { JsonLogger, OncePerCause } from '#lib/telemetry';
-import type { AgentContext, AgentFacts, AgentFeature, FeatureFacts, SimulationSettings } from '../feature.js';
+import type { AgentContext, AgentFacts, AgentFeature, SimulationSettings } from '../feature.js';
 import type { HostFacts } from '../facts/host-facts.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { collectFeatureFacts, composeFacts, helloMessage, type NodeIdentity } from './hello-builder.js';
 import type { StatusSource } from './host-status.js';
 import type { Limiter } from './limiter.js';
 import type { Scheduler, ScheduledTask } from './scheduler.js';
@@ -41,7 +42,7 @@ export interface AgentRuntimeOptions {
   simulated: boolean;
   simulation?: SimulationSettings;
   logger: JsonLogger;
-  identity: { group: string; channel: string; labels: Record<string, string> };
+  identity: NodeIdentity;
   /** Facts of the machine (or of the virtual node); features may override OS and slot. */
   host: HostFacts;
   agentVersion: string;
@@ -91,7 +92,7 @@ export class AgentRuntime {
     this.counters = options.counters ?? newCounters();
     this.intervalMs = options.heartbeatIntervalSeconds * 1000;
     this.heartbeatSubject = options.bus.subjects.agent(options.nodeId, 'heartbeat');
-    this.lastFacts = this.factsFrom({});
+    this.lastFacts = composeFacts(options.nodeId, options.host, options.identity, {});
     this.context = {
       nodeId: options.nodeId,
       bus: options.bus,
@@ -275,47 +276,12 @@ export class AgentRuntime {
   }
 
   private async buildHello(): Promise<HelloInput> {
-    const { nodeId, dataDir, simulated, simulation, host } = this.options;
-    const merged: FeatureFacts = {};
-    for (const { feature, config } of this.options.features) {
-      if (!feature.facts) continue;
-      try {
-        Object.assign(merged, await feature.facts({ nodeId, dataDir, simulated, simulation, config }));
-      } catch (err) {
-        this.log('warn', `feature ${feature.name} failed to report facts`, { error: (err as Error).message });
-      }
-    }
-    const facts = (this.lastFacts = this.factsFrom(merged));
-    return {
-      v: 1,
-      nodeId,
-      hostname: host.hostname,
-      labels: facts.labels,
-      group: facts.group,
-      channel: facts.channel,
-      arch: host.arch,
-      os: { name: facts.osName, version: facts.osVersion },
-      kernel: host.kernel,
-      bootedSlot: facts.bootedSlot,
-      agentVersion: this.options.agentVersion,
-      runtimes: host.runtimes,
-      bootId: host.bootId,
-    };
-  }
-
-  private factsFrom(extra: FeatureFacts): AgentFacts {
-    const { host, identity, nodeId } = this.options;
-    return {
-      nodeId,
-      hostname: host.hostname,
-      group: identity.group,
-      channel: identity.channel,
-      arch: host.arch,
-      labels: identity.labels,
-      osName: extra.osName ?? host.os.name,
-      osVersion: extra.osVersion ?? host.os.version,
-      bootedSlot: extra.bootedSlot ?? null,
-    };
+    const { nodeId, dataDir, simulated, simulation, host, identity, features } = this.options;
+    const extra = await collectFeatureFacts(features, { nodeId, dataDir, simulated, simulation }, (name, err) =>
+      this.log('warn', `feature ${name} failed to report facts`, { error: err.message }),
+    );
+    this.lastFacts = composeFacts(nodeId, host, identity, extra);
+    return helloMessage(this.lastFacts, host, this.options.agentVersion);
   }
 
   private log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void {
