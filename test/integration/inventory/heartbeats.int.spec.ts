@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodeView } from '#contracts/inventory';
+import type { InventoryStats, NodeView } from '#contracts/inventory';
 import { encodeJson } from '#lib/messaging';
 import { eventually } from '../../support/infra.js';
 import { InventoryHarness, heartbeat, hello } from './support.js';
@@ -90,6 +90,19 @@ describe('inventory: heartbeat ingestion', () => {
     expect(notices).toEqual([{ v: 1, reason: expect.any(String) }]);
     expect(await metric('fleet_inventory_heartbeats_unknown_node_total')).toBe(2);
     await expect(h.call('get', { id: 'ghost' })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('reports its ingestion counters on the stats verb, not counting unknown nodes as ingested', async () => {
+    const before = await h.call<InventoryStats>('stats', {});
+    h.beat('phantom');
+    h.beat('batch-002');
+    await eventually(async () => (await h.call<InventoryStats>('stats', {})).heartbeats.flushes > before.heartbeats.flushes);
+    const after = await h.call<InventoryStats>('stats', {});
+    expect(after.heartbeats.received - before.heartbeats.received).toBe(2);
+    expect(after.heartbeats.heartbeatsFlushed - before.heartbeats.heartbeatsFlushed).toBe(1);
+    expect(after.heartbeats.rowsFlushed - before.heartbeats.rowsFlushed).toBe(1);
+    expect(after.offlineDetection.leader).toBe(true);
+    expect(after.replica).toMatch(/:\d+$/);
   });
 
   it('emits node.updated when a heartbeat reports a new booted OS version', async () => {

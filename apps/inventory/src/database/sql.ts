@@ -17,5 +17,4 @@ export class Sql {
     const result = await this.pool.query(text, values);
     return result.rows as T[];
   }
-
 }

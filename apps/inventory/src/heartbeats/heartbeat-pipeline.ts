@@ -1,5 +1,5 @@
 import type { Heartbeat } from '#contracts/inventory';
-import { type AddResult, type BufferedHeartbeat, HeartbeatBuffer } from './heartbeat-buffer.js';
+import { type AddResult, type HeartbeatBatch, HeartbeatBuffer } from './heartbeat-buffer.js';
 
 export interface PipelineOptions {
   /** Flush at least this often. */
@@ -12,8 +12,10 @@ export interface PipelineOptions {
    * Writes one batch as one statement; throws if nothing was written. May report what really
    * landed (rows, and heartbeats they account for); by default the whole batch counts.
    */
-  write: (batch: BufferedHeartbeat[]) => Promise<WriteResult | void>;
+  write: (batch: HeartbeatBatch) => Promise<WriteResult | void>;
   onFlushError?: (err: Error, batchSize: number) => void;
+  /** Called after every flush attempt (metrics). */
+  afterFlush?: () => void;
   now?: () => number;
 }
 
@@ -59,7 +61,7 @@ export class HeartbeatPipeline {
   private consecutiveFailures = 0;
 
   constructor(private readonly options: PipelineOptions) {
-    this.buffer = new HeartbeatBuffer(options.maxNodes);
+    this.buffer = new HeartbeatBuffer({ maxNodes: options.maxNodes });
     this.now = options.now ?? Date.now;
   }
 
@@ -112,8 +114,8 @@ export class HeartbeatPipeline {
   }
 
   private async flushOnce(): Promise<void> {
-    const batch = this.buffer.take();
-    if (batch.length === 0) return;
+    if (this.buffer.size === 0) return;
+    const batch = this.buffer.take(this.now());
     try {
       const written = await this.options.write(batch);
       this.consecutiveFailures = 0;
@@ -122,15 +124,16 @@ export class HeartbeatPipeline {
         this.stats.rowsFlushed += written.rows;
         this.stats.heartbeatsFlushed += written.heartbeats;
       } else {
-        this.stats.rowsFlushed += batch.length;
-        for (const entry of batch) this.stats.heartbeatsFlushed += entry.count;
+        this.stats.rowsFlushed += batch.size;
+        for (const count of batch.counts) this.stats.heartbeatsFlushed += count;
       }
     } catch (err) {
       this.consecutiveFailures++;
       this.stats.failedFlushes++;
       this.buffer.restore(batch);
-      this.options.onFlushError?.(err as Error, batch.length);
+      this.options.onFlushError?.(err as Error, batch.size);
     }
+    this.options.afterFlush?.();
   }
 
   private schedule(delayMs: number): void {

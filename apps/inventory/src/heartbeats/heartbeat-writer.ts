@@ -1,13 +1,14 @@
 import type { Sql } from '../database/sql.js';
-import type { BufferedHeartbeat } from './heartbeat-buffer.js';
+import type { HeartbeatBatch } from './heartbeat-buffer.js';
 
 export interface FlushedRow {
   id: string;
-  /** Status before this write: `offline` means the node just came back. */
-  was: 'online' | 'offline';
-  prev_os_version: string;
-  os_version: string;
-  last_seen_at: Date;
+  /** The node was offline before this write: it just came back. */
+  came_online: boolean;
+  /** The heartbeat changed the booted OS version. */
+  os_changed: boolean;
+  /** Only set when `came_online`. */
+  last_seen_at: Date | null;
 }
 
 /**
@@ -19,7 +20,7 @@ export interface FlushedRow {
  */
 export const FLUSH_SQL = `
 WITH hb AS (
-  SELECT * FROM unnest($1::text[], $2::int[], $3::float8[], $4::float8[], $5::float8[], $6::float8[],
+  SELECT * FROM unnest($1::text[], $2::int4[], $3::float8[], $4::float8[], $5::float8[], $6::float8[],
                        $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::text[], $12::text[])
     AS t(id, age_ms, uptime, load1, load5, load15, mem_total, mem_avail, disk_total, disk_avail, health, os_version)
 ),
@@ -43,30 +44,47 @@ UPDATE "inventory"."nodes" n SET
     ELSE n."updated_at" END
 FROM hb JOIN locked ON locked."id" = hb.id
 WHERE n."id" = hb.id
-RETURNING n."id", locked."status" AS was, locked."os_version" AS prev_os_version, n."os_version", n."last_seen_at"`;
+RETURNING n."id",
+  locked."status" = 'offline' AS came_online,
+  n."os_version" <> locked."os_version" AS os_changed,
+  CASE WHEN locked."status" = 'offline' THEN n."last_seen_at" END AS last_seen_at`;
 
-/** Column-wise parameters for `FLUSH_SQL`: one array per column, one element per node. */
-export function flushParams(batch: BufferedHeartbeat[], now: number): unknown[] {
-  const n = batch.length;
-  const cols = Array.from({ length: 12 }, () => new Array<unknown>(n));
-  for (let i = 0; i < n; i++) {
-    const { nodeId, heartbeat: hb, receivedAt } = batch[i];
-    cols[0][i] = nodeId;
-    cols[1][i] = Math.min(2 ** 31 - 1, Math.max(0, Math.round(now - receivedAt)));
-    cols[2][i] = hb.uptimeSeconds;
-    cols[3][i] = hb.load[0];
-    cols[4][i] = hb.load[1];
-    cols[5][i] = hb.load[2];
-    cols[6][i] = hb.memory.totalBytes;
-    cols[7][i] = hb.memory.availableBytes;
-    cols[8][i] = hb.disk.totalBytes;
-    cols[9][i] = hb.disk.availableBytes;
-    cols[10][i] = hb.health;
-    cols[11][i] = hb.osVersion ?? null;
-  }
-  return cols;
+/**
+ * Array literals built by hand: node-pg's generic array serialisation escapes every element and
+ * showed up in profiles. Numbers print as they are; node ids and health values cannot contain
+ * quotes or backslashes (validated), OS versions are escaped.
+ */
+function numbers(values: number[]): string {
+  return `{${values.join(',')}}`;
 }
 
-export async function writeHeartbeats(sql: Sql, batch: BufferedHeartbeat[], now = Date.now()): Promise<FlushedRow[]> {
+function plainStrings(values: string[]): string {
+  return `{"${values.join('","')}"}`;
+}
+
+function quotedOrNull(values: Array<string | null>): string {
+  return `{${values.map((v) => (v === null ? 'NULL' : `"${v.replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`;
+}
+
+/** Column-wise parameters for `FLUSH_SQL`: one array per column, one element per node. */
+export function flushParams(batch: HeartbeatBatch, now: number): string[] {
+  const ages = batch.receivedAt.map((at) => Math.min(2 ** 31 - 1, Math.max(0, Math.round(now - at))));
+  return [
+    plainStrings(batch.nodeIds),
+    numbers(ages),
+    numbers(batch.uptime),
+    numbers(batch.load1),
+    numbers(batch.load5),
+    numbers(batch.load15),
+    numbers(batch.memTotal),
+    numbers(batch.memAvail),
+    numbers(batch.diskTotal),
+    numbers(batch.diskAvail),
+    plainStrings(batch.health),
+    quotedOrNull(batch.osVersion),
+  ];
+}
+
+export async function writeHeartbeats(sql: Sql, batch: HeartbeatBatch, now = Date.now()): Promise<FlushedRow[]> {
   return sql.query<FlushedRow>(FLUSH_SQL, flushParams(batch, now));
 }
