@@ -13,6 +13,9 @@ import { versionSchema } from './version.js';
  * - `<root>.agent.<nodeId>.report.update`   JetStream publish of UpdateReport, with a
  *   `Nats-Msg-Id` (see `updateReportMsgId`) so a retried publish is stored once.
  * - `<root>.agent.<nodeId>.update.lock`     request/reply LockRequest → LockReply (reboot slot).
+ * - `<root>.node.<nodeId>.update.lock`      notice, platform → agent, body LockNotice: a slot of
+ *   the group was freed and this node (denied earlier with `lock_unavailable`) may try again now
+ *   instead of waiting `retryAfterSeconds`. Waiters are told oldest first.
  */
 export const AGENT_UPDATE_VERBS = {
   desired: 'update.desired',
@@ -94,6 +97,11 @@ export const lockRequestSchema = z.object({
   leaseSeconds: z.number().int().min(5).max(24 * 3600).optional(),
 });
 export type LockRequest = z.input<typeof lockRequestSchema>;
+
+/** Topic of the slot-freed notice on `Subjects.node(nodeId, topic)`. */
+export const LOCK_NOTICE_TOPIC = 'update.lock';
+export const lockNoticeSchema = z.object({ v: z.literal(1), group: z.string(), event: z.literal('slot_free') });
+export type LockNotice = z.output<typeof lockNoticeSchema>;
 
 export const lockDenialReasonSchema = z.enum(['lock_unavailable', 'outside_maintenance_window']);
 export type LockDenialReason = z.output<typeof lockDenialReasonSchema>;
