@@ -215,6 +215,18 @@ describe('fleetctl against a running gateway and inventory', () => {
     expect((await fleetctl(['tokens', 'create', '--name', 'x'])).code).toBe(2);
   });
 
+  it('exits 1 from fleet status when a required service is down', async () => {
+    await stop(inventory?.child);
+    const res = await fleetctl(['fleet', 'status']);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/^Platform: NOT READY/);
+    expect(res.stdout).toMatch(/^inventory\s+down\s+.*unavailable: /m);
+    expect(res.stdout).toMatch(/^Nodes: unknown \(unavailable: /m);
+    const nodes = await fleetctl(['nodes', 'ls']);
+    expect(nodes.code).toBe(1);
+    expect(nodes.stderr).toMatch(/^Error: unavailable: no service answers/);
+  });
+
   it('fails clearly without a token or without a server', async () => {
     const noToken = await fleetctl(['nodes', 'ls'], { FLEETCTL_TOKEN: undefined });
     expect(noToken.code).toBe(1);

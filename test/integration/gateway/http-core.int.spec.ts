@@ -4,6 +4,7 @@ import { ApiOperation } from '@nestjs/swagger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetError } from '#contracts/common';
 import { MessageBus } from '#lib/messaging';
+import { JsonLogger } from '#lib/telemetry';
 import { Public } from '../../../apps/gateway/src/auth/roles.js';
 import { RateLimit } from '../../../apps/gateway/src/core/rate-limit.js';
 import { registerErrorFormat } from '../../../apps/gateway/src/core/exception.filter.js';
@@ -131,7 +132,37 @@ describe('gateway HTTP core', () => {
     });
   });
 
-  describe('request ids', () => {
+  describe('request ids and access logs', () => {
+    it('writes one JSON access-log line per request, carrying the request id', async () => {
+      const lines: string[] = [];
+      const write = process.stdout.write.bind(process.stdout);
+      JsonLogger.setLevel('info');
+      process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        lines.push(String(chunk));
+        return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+      }) as typeof process.stdout.write;
+      try {
+        await f.as(ADMIN_TOKEN).get('/api/v1/tokens?includeRevoked=true').set('x-request-id', 'log-me').expect(200);
+        await eventually(() => lines.some((l) => l.includes('"log-me"')), 2000);
+      } finally {
+        process.stdout.write = write;
+        JsonLogger.setLevel('error');
+      }
+      const entry = JSON.parse(lines.find((l) => l.includes('"log-me"'))!);
+      expect(entry).toMatchObject({
+        level: 'info',
+        service: 'gateway',
+        msg: 'http request',
+        request_id: 'log-me',
+        method: 'GET',
+        path: '/api/v1/tokens',
+        route: '/api/v1/tokens',
+        status: 200,
+        actor: 'bootstrap-admin',
+      });
+      expect(entry.duration_ms).toEqual(expect.any(Number));
+    });
+
     it('echoes a sane x-request-id and makes one up otherwise', async () => {
       const given = await f.http().get('/healthz').set('x-request-id', 'abc-123').expect(200);
       expect(given.headers['x-request-id']).toBe('abc-123');
