@@ -85,7 +85,7 @@ describe('discovery: DNS interface', () => {
     await eventually(() => replies.length === 2, 2000);
     socket.destroy();
     const a = replies.find((r) => r.id === 1)!;
-    expect(a.rcode).toBe('NOERROR');
+    expect((a as { rcode?: string }).rcode).toBe('NOERROR');
     expect(a.answers!.map((x) => (x as { data: string }).data).sort()).toEqual(['10.1.0.2', '10.1.0.9']);
     const srv = replies.find((r) => r.id === 2)!;
     expect(srv.answers!.every((x) => x.type === 'SRV')).toBe(true);
@@ -109,6 +109,6 @@ describe('discovery: DNS interface', () => {
 
   it('refuses names outside its domain', async () => {
     const reply = await queryUdp(dnsPacket.encode({ type: 'query', id: 9, questions: [{ type: 'A', name: 'example.com' }] }));
-    expect(dnsPacket.decode(reply!).rcode).toBe('REFUSED');
+    expect((dnsPacket.decode(reply!) as { rcode?: string }).rcode).toBe('REFUSED');
   });
 });
