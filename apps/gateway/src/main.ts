@@ -4,7 +4,6 @@ import { pathToFileURL } from 'node:url';
 import type { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import express, { type Request } from 'express';
 import { MessageBus } from '#lib/messaging';
 import { JsonLogger, startDefaultMetrics } from '#lib/telemetry';
 import { AppModule } from './app.module.js';
@@ -73,13 +72,11 @@ export async function startGatewayService(
     const audit = app.get(AuditWriter);
     // Order matters: request ids and the access log see every request, even ones the body parser refuses.
     app.use(requestContext(new JsonLogger('gateway', 'Http'), (done) => audit.record(done)));
-    app.use(
-      express.json({
-        limit: BODY_LIMIT_BYTES,
-        // Machines' compatibility clients (FleetLock) may send JSON without a Content-Type.
-        type: (req) => !req.headers['content-type'] || Boolean((req as Request).is(['json', '+json'])),
-      }),
-    );
+    app.useBodyParser('json', {
+      limit: BODY_LIMIT_BYTES,
+      // Machines' compatibility clients (FleetLock) may send JSON without a Content-Type.
+      type: (req) => isJsonOrUntyped(req.headers['content-type']),
+    });
     setupOpenApi(app, GATEWAY_VERSION);
 
     const { generated } = await app.get(TokensService).bootstrap();
@@ -113,6 +110,10 @@ export async function startGatewayService(
     await dataSource.destroy().catch(() => undefined);
     throw err;
   }
+}
+
+function isJsonOrUntyped(contentType: string | undefined): boolean {
+  return !contentType || /^application\/([\w.-]+\+)?json\s*(;|$)/i.test(contentType);
 }
 
 function trustProxyValue(value: string): boolean | number | string {
