@@ -79,6 +79,11 @@ function detailLines(details: unknown): string {
   return issues.map((i) => `  - ${i.path ?? ''}: ${i.message ?? ''}\n`).join('');
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/** For launchers (`bin/fleetctl.js`): runs with the process's arguments and sets its exit code. */
+export async function run(): Promise<void> {
   process.exitCode = await main(process.argv.slice(2));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await run();
 }
