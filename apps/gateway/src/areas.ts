@@ -5,6 +5,7 @@ import { HealthModule } from './health/health.module.js';
 import { NodesModule } from './nodes/nodes.module.js';
 import { TokensModule } from './tokens/tokens.module.js';
 import { UpdatesAreaModule } from './releases/updates-area.module.js';
+import { ServicesModule } from './services/services.module.js';
 
 /**
  * The gateway's feature areas, one Nest module each (`apps/gateway/src/<area>/<area>.module.ts`).
@@ -19,4 +20,5 @@ export const AREA_MODULES: Type[] = [
   NodesModule,
   FleetModule,
   UpdatesAreaModule,
+  ServicesModule,
 ];
