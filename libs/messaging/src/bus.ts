@@ -131,15 +131,23 @@ export class MessageBus {
 
   /** Consumes published messages: bad ones are counted, logged once per cause and dropped. */
   consume<S extends z.ZodType>(subject: string, options: ConsumeOptions<S>): Subscription {
-    return this.subscribe(subject, options, async (msg, ctx) => {
+    const ok = handled.labels({ handler: options.name, result: 'ok' });
+    const fail = (err: unknown) => {
+      const error = this.toFleetError(err, options.name);
+      handled.inc({ handler: options.name, result: error.code });
+    };
+    // A synchronous handler is run without promises or in-flight tracking: on very hot
+    // subjects (heartbeats) that bookkeeping costs more than the handler itself.
+    return this.subscribe(subject, options, (msg, ctx) => {
       try {
         const input = this.decode(msg, options);
-        await options.handler(input, ctx);
-        handled.inc({ handler: options.name, result: 'ok' });
+        const result = options.handler(input, ctx);
+        if (result instanceof Promise) return result.then(() => ok.inc(), fail);
+        ok.inc();
       } catch (err) {
-        const error = this.toFleetError(err, options.name);
-        handled.inc({ handler: options.name, result: error.code });
+        fail(err);
       }
+      return undefined;
     });
   }
 
@@ -244,7 +252,7 @@ export class MessageBus {
   private subscribe<S extends z.ZodType>(
     subject: string,
     options: HandlerOptions<S>,
-    onMessage: (msg: Msg, ctx: MessageContext) => Promise<void>,
+    onMessage: (msg: Msg, ctx: MessageContext) => Promise<void> | undefined,
   ): Subscription {
     const queue = options.queue === false ? undefined : (options.queue ?? this.subjects.queue(this.service));
     const agentIndex = subject.startsWith(`${this.subjects.root}.agent.`) ? this.subjects.agentIdIndex : -1;
@@ -263,9 +271,10 @@ export class MessageBus {
         const run =
           options.trace === false
             ? onMessage(msg, ctx)
-            : withRemoteSpan(options.name, carrierOf(msg.headers), { 'messaging.destination': msg.subject }, () =>
+            : withRemoteSpan(options.name, carrierOf(msg.headers), { 'messaging.destination': msg.subject }, async () =>
                 onMessage(msg, ctx),
               );
+        if (run === undefined) return; // handled synchronously
         const tracked = run.catch((e) => this.logger.error(`handler ${options.name} threw`, e as Error));
         this.inFlight.add(tracked);
         void tracked.finally(() => this.inFlight.delete(tracked));
