@@ -99,6 +99,15 @@ describe('agent config', () => {
     expect(problems).toEqual([expect.stringMatching(/nodeId: not set, and .*missing cannot be read \(ENOENT\); set nodeId/)]);
   });
 
+  it('checks that the NATS credentials file is readable', () => {
+    const creds = join(dir, 'node.creds');
+    writeFileSync(creds, 'creds');
+    expect(parse(`nodeId: n1\nnatsCredentials: ${creds}\n`).natsCredentials).toBe(creds);
+    expect(problemsOf(() => parse(`nodeId: n1\nnatsCredentials: ${join(dir, 'none.creds')}\n`))).toEqual([
+      expect.stringMatching(/^natsCredentials: cannot read .*none\.creds \(ENOENT\)$/),
+    ]);
+  });
+
   it('reports syntax errors and non-mapping documents', () => {
     expect(problemsOf(() => parse('{"nodeId": ', 'a.json'))[0]).toMatch(/^not valid JSON: /);
     expect(problemsOf(() => parse('a: [1, 2', 'a.yaml'))[0]).toMatch(/^not valid YAML: /);

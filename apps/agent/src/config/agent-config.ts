@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -95,6 +95,15 @@ export function parseAgentConfig(text: string, options: ParseConfigOptions): Age
       else problems.push(`nodeId: not set, and ${machineIdPath} does not hold a valid id ("${id.slice(0, 40)}"); set nodeId`);
     } catch (err) {
       problems.push(`nodeId: not set, and ${machineIdPath} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); set nodeId`);
+    }
+  }
+
+  const credentials = parsed.success ? parsed.data.natsCredentials : undefined;
+  if (credentials !== undefined) {
+    try {
+      accessSync(credentials, constants.R_OK);
+    } catch (err) {
+      problems.push(`natsCredentials: cannot read ${credentials} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   }
 
