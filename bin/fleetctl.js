@@ -7,4 +7,5 @@ if (!existsSync(entry)) {
   console.error('fleetctl: dist/ is missing; run "npm run build" in the Fleetcore checkout first.');
   process.exit(1);
 }
-await import(entry.href);
+const { run } = await import(entry.href);
+await run();

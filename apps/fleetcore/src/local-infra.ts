@@ -9,8 +9,12 @@ import { join, resolve } from 'node:path';
  * PostgreSQL instances from the binaries on PATH, with their data under `.fleetcore/`.
  */
 /** Ports a private NATS / PostgreSQL would use; overridable so tests can run beside real ones. */
-const NATS_PORT = Number(process.env.FLEETCORE_NATS_PORT ?? 4222);
-const PG_PORT = Number(process.env.FLEETCORE_PG_PORT ?? 5432);
+function localPorts(): { nats: number; pg: number } {
+  return {
+    nats: Number(process.env.FLEETCORE_NATS_PORT ?? 4222),
+    pg: Number(process.env.FLEETCORE_PG_PORT ?? 5432),
+  };
+}
 
 export interface LocalInfra {
   natsUrl: string;
@@ -61,24 +65,25 @@ function missing(binary: string, debianPackage: string): MissingBinary {
 }
 
 async function ensureNats(stateDir: string, infra: LocalInfra): Promise<void> {
+  const natsPort = localPorts().nats;
   if (process.env.NATS_URL) {
     infra.natsUrl = process.env.NATS_URL;
     return;
   }
-  infra.natsUrl = `nats://127.0.0.1:${NATS_PORT}`;
-  if (await portAnswers(NATS_PORT)) {
-    infra.notes.push(`NATS: using the server already on 127.0.0.1:${NATS_PORT}`);
+  infra.natsUrl = `nats://127.0.0.1:${natsPort}`;
+  if (await portAnswers(natsPort)) {
+    infra.notes.push(`NATS: using the server already on 127.0.0.1:${natsPort}`);
     return;
   }
   const binary = findBinary('nats-server');
   if (!binary) throw missing('nats-server', 'nats-server');
   const dir = join(stateDir, 'nats');
   mkdirSync(dir, { recursive: true });
-  const child = spawn(binary, ['-a', '127.0.0.1', '-p', String(NATS_PORT), '-js', '-sd', dir, '-l', join(stateDir, 'nats.log')], {
+  const child = spawn(binary, ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', dir, '-l', join(stateDir, 'nats.log')], {
     stdio: 'ignore',
   });
   infra.children.push(child);
-  await waitForPort(NATS_PORT, 'nats-server');
+  await waitForPort(natsPort, 'nats-server');
   infra.notes.push(`NATS: started a private nats-server -js (data in ${dir})`);
 }
 
@@ -96,13 +101,14 @@ function postgresUid(): { uid: number; gid: number } | undefined {
 }
 
 async function ensurePostgres(stateDir: string, infra: LocalInfra): Promise<void> {
+  const pgPort = localPorts().pg;
   if (process.env.DATABASE_URL) {
     infra.databaseUrl = process.env.DATABASE_URL;
     return;
   }
-  infra.databaseUrl = `postgres://postgres@127.0.0.1:${PG_PORT}/fleetcore`;
-  if (await portAnswers(PG_PORT)) {
-    infra.notes.push(`PostgreSQL: using the server already on 127.0.0.1:${PG_PORT} (database "fleetcore")`);
+  infra.databaseUrl = `postgres://postgres@127.0.0.1:${pgPort}/fleetcore`;
+  if (await portAnswers(pgPort)) {
+    infra.notes.push(`PostgreSQL: using the server already on 127.0.0.1:${pgPort} (database "fleetcore")`);
     return;
   }
   const initdb = findBinary('initdb');
@@ -123,11 +129,11 @@ async function ensurePostgres(stateDir: string, infra: LocalInfra): Promise<void
     if (res.status !== 0) throw new Error(`initdb failed: ${res.stderr || res.stdout}`);
   }
   if (owner) chownSync(socketDir, owner.uid, owner.gid);
-  const run = asPostgresUser(postgres, ['-D', dataDir, '-p', String(PG_PORT), '-c', 'listen_addresses=127.0.0.1', '-k', socketDir]);
+  const run = asPostgresUser(postgres, ['-D', dataDir, '-p', String(pgPort), '-c', 'listen_addresses=127.0.0.1', '-k', socketDir]);
   const child = spawn(run.command, run.args, { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.on('data', () => undefined);
   infra.children.push(child);
-  await waitForPort(PG_PORT, 'PostgreSQL');
+  await waitForPort(pgPort, 'PostgreSQL');
   infra.notes.push(`PostgreSQL: started a private server (data in ${dataDir})`);
 }
 
