@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
  * One row per machine. Storage only: the wire shape is `NodeView` in `#contracts/inventory`,
@@ -10,6 +10,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  */
 @Entity({ schema: 'inventory', name: 'nodes' })
 @Index('nodes_labels_gin', { synchronize: false })
+@Check('nodes_status_check', `"status" IN ('online', 'offline')`)
+@Check('nodes_booted_slot_check', `"booted_slot" IN ('a', 'b')`)
 export class NodeEntity {
   @PrimaryColumn('text')
   id: string;
@@ -18,13 +20,13 @@ export class NodeEntity {
   hostname: string;
 
   /** Effective labels (what selectors match). */
-  @Column('jsonb', { default: () => "'{}'::jsonb" })
+  @Column('jsonb', { default: () => "'{}'" })
   labels: Record<string, string>;
 
-  @Column('jsonb', { name: 'agent_labels', default: () => "'{}'::jsonb" })
+  @Column('jsonb', { name: 'agent_labels', default: () => "'{}'" })
   agentLabels: Record<string, string>;
 
-  @Column('jsonb', { name: 'label_overrides', default: () => "'{}'::jsonb" })
+  @Column('jsonb', { name: 'label_overrides', default: () => "'{}'" })
   labelOverrides: Record<string, string | null>;
 
   @Index('nodes_group_idx')
@@ -60,7 +62,7 @@ export class NodeEntity {
   @Column('text', { name: 'agent_version' })
   agentVersion: string;
 
-  @Column('jsonb', { default: () => "'[]'::jsonb" })
+  @Column('jsonb', { default: () => "'[]'" })
   runtimes: Array<{ name: string; version: string }>;
 
   @Column('text', { name: 'boot_id', nullable: true })

@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DataSource } from 'typeorm';
+import { createInventoryDataSource, migrateInventoryDatabase } from '../../../apps/inventory/src/database/data-source.js';
+import { createTestDatabase } from '../../support/infra.js';
+
+describe('inventory database schema', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    if (ds?.isInitialized) await ds.destroy();
+    await db.drop();
+  });
+
+  it('migrates idempotently, even from concurrent replicas', async () => {
+    const runs = await Promise.all([migrateInventoryDatabase(db.url), migrateInventoryDatabase(db.url)]);
+    expect(runs.flat()).toEqual(['InventoryNodes1764115200000']);
+    await expect(migrateInventoryDatabase(db.url)).resolves.toEqual([]);
+  });
+
+  it('matches the entity: TypeORM would generate no change', async () => {
+    ds = await createInventoryDataSource(db.url, 2).initialize();
+    const pending = await ds.driver.createSchemaBuilder().log();
+    expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+  });
+
+  it('reverts cleanly with down', async () => {
+    await ds.undoLastMigration();
+    const [{ exists }] = await ds.query(`SELECT to_regclass('inventory.nodes') IS NOT NULL AS exists`);
+    expect(exists).toBe(false);
+    await expect(migrateInventoryDatabase(db.url)).resolves.toEqual(['InventoryNodes1764115200000']);
+  });
+});
