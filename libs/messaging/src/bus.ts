@@ -66,7 +66,9 @@ const handleSeconds = histogram('fleet_nats_handler_seconds', 'Time spent handli
  */
 export class MessageBus {
   readonly js: JetStreamClient;
-  private readonly subscriptions: Subscription[] = [];
+  private subscriptions: Subscription[] = [];
+  /** Closed subscriptions are pruned when the list reaches this size (the simulator restarts nodes). */
+  private pruneAt = 1024;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly problems: OncePerCause;
 
@@ -281,6 +283,10 @@ export class MessageBus {
       },
     });
     this.subscriptions.push(sub);
+    if (this.subscriptions.length >= this.pruneAt) {
+      this.subscriptions = this.subscriptions.filter((s) => !s.isClosed());
+      this.pruneAt = Math.max(1024, this.subscriptions.length * 2);
+    }
     return sub;
   }
 

@@ -108,6 +108,19 @@ describe('agent runtime against the real inventory', () => {
     expect(runtime.heartbeatIntervalMs).toBe(200);
   });
 
+  it('leaves no closed subscriptions behind on a shared bus as virtual nodes restart', async () => {
+    const bus = await MessageBus.connect({ url: TEST_NATS_URL, name: 'churn', subjectRoot: `${bed.root}c`, service: 'agent' });
+    stops.push(() => bus.drain());
+    for (let i = 0; i < 3000; i++) {
+      const { runtime, scheduler } = testRuntime(bus, `churn-${i % 10}`);
+      runtime.start();
+      await runtime.stop();
+      scheduler.stop();
+    }
+    const held = (bus as unknown as { subscriptions: unknown[] }).subscriptions.length;
+    expect(held).toBeLessThanOrEqual(1024);
+  });
+
   it('comes back after being decommissioned: the inventory asks for hello again on its next heartbeat', async () => {
     const { runtime, scheduler } = testRuntime(bed.client, 'rt-3');
     stops.push(() => runtime.stop(), () => scheduler.stop());
