@@ -13,18 +13,21 @@ import { OfflineDetectorService } from './offline/offline-detector.service.js';
 import { INVENTORY_SETTINGS, type InventorySettings } from './settings.js';
 
 /**
- * Shutdown in dependency order: stop heartbeat intake and write the buffer (its events still need
- * the bus), give up offline-detection leadership, then drain the bus (no new requests; in-flight
- * handlers finish against the still-open database). The database closes last.
+ * Shutdown in dependency order: stop heartbeat intake and write the buffer, give up
+ * offline-detection leadership, let the events they caused reach JetStream, then drain the bus
+ * (no new requests; in-flight handlers finish against the still-open database). The database
+ * closes last.
  */
 class InventoryShutdown implements BeforeApplicationShutdown {
   constructor(
     @Inject(HeartbeatService) private readonly heartbeats: HeartbeatService,
     @Inject(OfflineDetectorService) private readonly detector: OfflineDetectorService,
+    @Inject(InventoryEvents) private readonly events: InventoryEvents,
     @Inject(MessageBus) private readonly bus: MessageBus,
   ) {}
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all([this.heartbeats.stop(), this.detector.stop()]);
+    await this.events.settle();
     await this.bus.drain();
   }
 }

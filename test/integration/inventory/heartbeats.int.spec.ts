@@ -116,6 +116,27 @@ describe('inventory: heartbeat ingestion', () => {
     expect((event.data.node as NodeView).os.version).toBe('1.1.0');
   });
 
+  it('keeps heartbeats through a failed flush and writes the newest once the database is back', async () => {
+    await h.sayHello(hello('resilient'));
+    await h.heartbeats().flush();
+    const before = { ...h.heartbeats().stats() };
+    await h.sql('ALTER TABLE inventory.nodes RENAME TO nodes_away');
+    try {
+      h.beat('resilient', heartbeat({ uptimeSeconds: 1 }));
+      await eventually(() => h.heartbeats().stats().failedFlushes > before.failedFlushes);
+      h.beat('resilient', heartbeat({ uptimeSeconds: 2 }));
+      await h.client.nc.flush();
+      await eventually(() => h.heartbeats().stats().received - before.received === 2);
+    } finally {
+      await h.sql('ALTER TABLE inventory.nodes_away RENAME TO nodes');
+    }
+    await eventually(async () => (await h.call<NodeView>('get', { id: 'resilient' })).uptimeSeconds === 2);
+    const after = h.heartbeats().stats();
+    expect(after.heartbeatsFlushed - before.heartbeatsFlushed).toBe(2);
+    expect(after.rowsFlushed - before.rowsFlushed).toBe(1);
+    expect(await metric('fleet_inventory_heartbeat_flush_failures_total')).toBeGreaterThanOrEqual(1);
+  });
+
   it('counts and drops malformed, oversized, unknown-version and bad-id heartbeats and keeps ingesting', async () => {
     const before = { ...h.heartbeats().stats() };
     const raw = (id: string, bytes: Uint8Array) => h.client.nc.publish(h.client.subjects.agent(id, 'heartbeat'), bytes);

@@ -133,12 +133,11 @@ export class HeartbeatService {
     m.buffered.set(this.pipeline.buffered);
   }
 
-  /** Events and notices run beside the flush loop so a burst of them never delays the next write. */
+  /** Events and notices run beside the flush loop (InventoryEvents publishes in the background). */
   private afterFlush(batch: HeartbeatBatch, rows: FlushedRow[], known: Set<string>): void {
-    const work: Promise<unknown>[] = [];
     for (const row of rows) {
-      if (row.came_online) work.push(this.events.online(row.id, row.last_seen_at ?? new Date()));
-      if (row.os_changed) work.push(this.nodes.get(row.id).then((view) => this.events.updated(view, ['os.version'])));
+      if (row.came_online) void this.events.online(row.id, row.last_seen_at ?? new Date());
+      if (row.os_changed) this.track(this.nodes.get(row.id).then((view) => this.events.updated(view, ['os.version'])));
     }
     const now = Date.now();
     for (let i = 0; i < batch.size; i++) {
@@ -149,10 +148,14 @@ export class HeartbeatService {
       m.helloAgain.inc();
       this.bus.publish(this.bus.subjects.node(nodeId, 'hello-again'), HELLO_AGAIN);
     }
-    if (work.length === 0) return;
-    const all = Promise.allSettled(work);
-    this.sideEffects.add(all);
-    void all.finally(() => this.sideEffects.delete(all));
+  }
+
+  private track(work: Promise<unknown>): void {
+    const settled = work.catch((err: Error) =>
+      this.problems.warn(`side-effect:${err.message}`, 'heartbeat side effect failed', { error: err.message }),
+    );
+    this.sideEffects.add(settled);
+    void settled.finally(() => this.sideEffects.delete(settled));
   }
 
   private async watchConnection(): Promise<void> {

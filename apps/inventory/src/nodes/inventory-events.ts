@@ -10,13 +10,15 @@ const emitted = counter('fleet_inventory_events_total', 'Inventory events publis
 
 /**
  * Publishes the inventory's events to JetStream. The database change has already committed when
- * an event is emitted, so a failed publish is retried briefly, then logged and counted rather
- * than failing the request that caused it.
+ * an event is emitted, so publishing runs beside the request (a slow or absent JetStream never
+ * delays a hello or an API answer): retried briefly with the same event id, then logged and
+ * counted. `settle()` waits for every publish still in flight (shutdown).
  */
 @Injectable()
 export class InventoryEvents {
   private readonly logger = new JsonLogger('inventory', 'events');
   private readonly problems = new OncePerCause(this.logger);
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(@Inject(MessageBus) private readonly bus: MessageBus) {}
 
@@ -40,7 +42,22 @@ export class InventoryEvents {
     return this.emit(INVENTORY_EVENTS.decommissioned, { nodeId, at: at.toISOString() });
   }
 
-  private async emit(event: string, data: unknown): Promise<void> {
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  async settle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private emit(event: string, data: unknown): Promise<void> {
+    const publishing = this.publish(event, data);
+    this.pending.add(publishing);
+    void publishing.finally(() => this.pending.delete(publishing));
+    return publishing;
+  }
+
+  private async publish(event: string, data: unknown): Promise<void> {
     const id = crypto.randomUUID();
     for (let attempt = 1; ; attempt++) {
       try {

@@ -53,7 +53,7 @@ export class NodeAdminService {
     if (!sameJson(prev_labels, row.labels)) changed.push('labels');
     if (prev_group !== row.group) changed.push('group');
     const view = toNodeView(row);
-    if (changed.length > 0) await this.events.updated(view, changed);
+    if (changed.length > 0) void this.events.updated(view, changed);
     return view;
   }
 
@@ -64,7 +64,7 @@ export class NodeAdminService {
       [id],
     );
     if (rows.length === 0) throw new FleetError('not_found', `node ${id} is not in the inventory`);
-    await this.events.decommissioned(id, new Date());
+    void this.events.decommissioned(id, new Date());
     return { id, decommissioned: true };
   }
 }

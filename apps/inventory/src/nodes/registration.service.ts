@@ -91,12 +91,12 @@ export class RegistrationService {
     const registered = prev === null;
     if (registered) {
       hellos.inc({ outcome: 'registered' });
-      await this.events.registered(view);
+      void this.events.registered(view);
     } else {
       const changed = changedFacts(prev, row);
       hellos.inc({ outcome: changed.length > 0 ? 'updated' : 'unchanged' });
-      if (changed.length > 0) await this.events.updated(view, changed);
-      if (prev.status === 'offline') await this.events.online(view.id, row.last_seen_at);
+      if (changed.length > 0) void this.events.updated(view, changed);
+      if (prev.status === 'offline') void this.events.online(view.id, row.last_seen_at);
     }
     return {
       nodeId: hello.nodeId,

@@ -81,7 +81,7 @@ export class OfflineDetectorService {
       offlineThresholdMs(this.policy),
     ]);
     markedOffline.inc(rows.length);
-    await Promise.all(rows.map((r) => this.events.offline(r.id, r.last_seen_at, r.at)));
+    for (const r of rows) void this.events.offline(r.id, r.last_seen_at, r.at);
     this.passes++;
     return rows.map((r) => r.id);
   }
