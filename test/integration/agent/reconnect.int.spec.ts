@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MessageBus } from '#lib/messaging';
+import { startSimulator } from '../../../apps/agent/src/simulator/simulator.js';
 import { AgentTestBed, PrivateNats, RecordingFeature, eventually, testRuntime } from './support.js';
 
 /** Real disconnects: a private nats-server is killed and started again on the same port. */
@@ -43,6 +46,39 @@ describe('agent runtime across NATS restarts', () => {
     } finally {
       await runtime.stop();
       scheduler.stop();
+    }
+  });
+
+  it('has every virtual node of the simulator say hello again after its shared connection reconnects', async () => {
+    const sim = await startSimulator({
+      nodes: 60,
+      prefix: 'rs-',
+      natsUrl: nats.url,
+      subjectRoot: bed.root,
+      connections: 2,
+      features: [],
+      dataDir: join(tmpdir(), 'fleet-sim-reconnect'),
+    });
+    try {
+      await sim.allRegistered();
+      const before = sim.stats();
+      expect(before.hellos - before.helloFailures).toBe(60);
+
+      await nats.stop();
+      await nats.start();
+
+      await eventually(() => sim.stats().reconnects === 60, 15_000);
+      await eventually(() => {
+        const s = sim.stats();
+        return s.hellos - s.helloFailures >= 120;
+      }, 15_000);
+      const summary = await eventually(async () => {
+        const s = await bed.summary();
+        return (s.byStatus.online ?? 0) >= 60 ? s : undefined;
+      }, 10_000);
+      expect(summary.total).toBeGreaterThanOrEqual(60);
+    } finally {
+      await sim.stop();
     }
   });
 });
