@@ -141,8 +141,8 @@ export class UpdatesFeature implements AgentFeature<UpdatesConfig> {
     if (ctx.simulated) {
       const rate = ctx.simulation?.failRate ?? 0;
       const version = this.backend?.status().bootedVersion ?? '';
-      const draw = hash32(`${ctx.simulation?.seed ?? 0}:${ctx.nodeId}:${version}`) / 4294967296;
-      return Promise.resolve(draw < rate ? { ok: false, name: 'simulated', reason: `simulated failure (fail rate ${rate})` } : { ok: true });
+      const fails = simulatedHealthFails(ctx.simulation?.seed ?? 0, ctx.nodeId, version, rate);
+      return Promise.resolve(fails ? { ok: false, name: 'simulated', reason: `simulated failure (fail rate ${rate})` } : { ok: true });
     }
     if (config.healthChecks.length === 0) return Promise.resolve({ ok: true });
     return runHealthChecks(config.healthChecks, {
@@ -222,3 +222,11 @@ async function exists(path: string): Promise<boolean> {
 }
 
 export const updatesFeature = (): UpdatesFeature => new UpdatesFeature();
+
+/**
+ * Whether a simulated node's health check fails after booting `version`: a draw from the run's
+ * seed, the node and the version, so a run is reproducible and tests can predict it.
+ */
+export function simulatedHealthFails(seed: number, nodeId: string, version: string, failRate: number): boolean {
+  return hash32(`${seed}:${nodeId}:${version}`) / 4294967296 < failRate;
+}
