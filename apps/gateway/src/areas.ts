@@ -6,6 +6,7 @@ import { NodesModule } from './nodes/nodes.module.js';
 import { TokensModule } from './tokens/tokens.module.js';
 import { UpdatesAreaModule } from './releases/updates-area.module.js';
 import { ServicesModule } from './services/services.module.js';
+import { ConfigAreaModule } from './config/config-area.module.js';
 
 /**
  * The gateway's feature areas, one Nest module each (`apps/gateway/src/<area>/<area>.module.ts`).
@@ -21,4 +22,5 @@ export const AREA_MODULES: Type[] = [
   FleetModule,
   UpdatesAreaModule,
   ServicesModule,
+  ConfigAreaModule,
 ];

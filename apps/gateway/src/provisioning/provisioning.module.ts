@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { ProvisioningController } from './provisioning.controller.js';
+
+@Module({ controllers: [ProvisioningController] })
+export class ProvisioningModule {}
