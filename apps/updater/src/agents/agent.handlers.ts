@@ -1,17 +1,16 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { consumeDurable, ensureReportStream, type DurableConsumer, type MessageBus } from '#lib/messaging';
+import { ensureReportStream, type MessageBus } from '#lib/messaging';
 import { FleetError, nodeIdSchema } from '#contracts/common';
 import {
   AGENT_UPDATE_VERBS,
-  UPDATE_REPORT_AREA,
   desiredUpdateRequestSchema,
   lockRequestSchema,
-  updateReportSchema,
   type LockReply,
 } from '#contracts/updater';
 import { UPDATER_BUS } from '../common/tokens.js';
 import { SemaphoreService } from '../locks/semaphore.service.js';
 import { DesiredService } from './desired.service.js';
+import { consumeReports } from './report-consumer.js';
 import { ReportsService } from './reports.service.js';
 
 function agentId(nodeId: string | undefined): string {
@@ -27,7 +26,7 @@ function agentId(nodeId: string | undefined): string {
  */
 @Injectable()
 export class AgentHandlers implements OnApplicationBootstrap, OnApplicationShutdown {
-  private consumer?: DurableConsumer;
+  private consumer?: { stop(): Promise<void> };
 
   constructor(
     @Inject(UPDATER_BUS) private readonly bus: MessageBus,
@@ -51,15 +50,11 @@ export class AgentHandlers implements OnApplicationBootstrap, OnApplicationShutd
       handler: (input, ctx) => this.lock(agentId(ctx.nodeId), input.action, input.group, input.leaseSeconds),
     });
     await ensureReportStream(this.bus);
-    this.consumer = await consumeDurable(this.bus, {
+    this.consumer = await consumeReports(this.bus, {
       durable: `${this.bus.subjects.queue('updater')}-update-reports`,
-      stream: this.bus.subjects.reportsStream,
-      filterSubject: this.bus.subjects.anyAgentReport(UPDATE_REPORT_AREA),
-      schema: updateReportSchema,
-      name: 'updater.agent.report',
-      handler: async (report, meta) => {
-        await this.reports.apply(agentId(meta.nodeId), report);
-      },
+      maxBatch: 500,
+      flushMs: 20,
+      handler: (items) => this.reports.applyBatch(items),
     });
   }
 

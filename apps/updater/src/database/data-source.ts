@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { createServiceDataSource, ensureDatabase, migrate } from '#lib/persistence';
 import { UPDATER_ENTITIES } from './entities.js';
 import { UpdaterInitial1764118800000 } from './migrations/1764118800000-updater-initial.js';
+import { UpdaterLockWaiters1764122400000 } from './migrations/1764122400000-updater-lock-waiters.js';
 
 export const UPDATER_SCHEMA = 'updater';
 
@@ -10,7 +11,7 @@ export function createUpdaterDataSource(url: string, poolSize = 10): DataSource 
     url,
     schema: UPDATER_SCHEMA,
     entities: UPDATER_ENTITIES,
-    migrations: [UpdaterInitial1764118800000],
+    migrations: [UpdaterInitial1764118800000, UpdaterLockWaiters1764122400000],
     poolSize,
     applicationName: 'fleetcore-updater',
   });

@@ -127,7 +127,16 @@ export class GroupPolicyEntity {
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt: Date;
 }
 
+@Entity({ schema: 'updater', name: 'lock_waiters' })
+@Index('lock_waiters_group_since_idx', ['group', 'since'])
+export class LockWaiterEntity {
+  @PrimaryColumn('text', { name: 'group' }) group: string;
+  @PrimaryColumn('text') holder: string;
+  @Column('timestamptz', { default: () => 'now()' }) since: Date;
+}
+
 export const UPDATER_ENTITIES = [
+  LockWaiterEntity,
   ReleaseEntity,
   RolloutEntity,
   RolloutNodeEntity,

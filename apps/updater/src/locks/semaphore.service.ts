@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { UPDATER_EVENTS, type GroupLocksView, type LockReply } from '#contracts/updater';
+import { UPDATER_EVENTS, type GroupLocksView, type LockReply, type MaintenanceWindow } from '#contracts/updater';
 import { counter } from '#lib/telemetry';
 import { UpdaterEvents } from '../common/updater-events.js';
 import { inTransaction, iso, returning } from '../common/sql.js';
@@ -8,6 +8,7 @@ import { UPDATER_DB, UPDATER_ENV } from '../common/tokens.js';
 import type { UpdaterEnv } from '../env.js';
 import { isWindowOpen, nextWindowOpen } from '../windows/maintenance-window.js';
 import { GroupPolicyService } from './group-policy.service.js';
+import { LockWaiters } from './lock-waiters.js';
 import { decideAcquire, decideRelease, decideRenew, type AcquireDecision, type Holder } from './semaphore-rules.js';
 
 const T = '"updater"."reboot_locks"';
@@ -34,16 +35,27 @@ export class SemaphoreService {
     @Inject(UPDATER_ENV) private readonly env: UpdaterEnv,
     private readonly policies: GroupPolicyService,
     private readonly events: UpdaterEvents,
+    private readonly waiters: LockWaiters,
   ) {}
 
   async acquire(id: string, group: string, leaseSeconds?: number): Promise<LockReply> {
     const policy = await this.policies.effective(group);
     const leaseMs = (leaseSeconds ?? this.env.UPDATER_LOCK_LEASE_SECONDS) * 1000;
+    const early = await this.deniedWithoutLock(id, group, policy);
+    if (early) {
+      if (early.granted === false && early.reason === 'lock_unavailable') await this.waiters.add(group, id);
+      return early;
+    }
     const { decision, now } = await this.withGroup(group, async (state, now) =>
       decideAcquire({ capacity: policy.capacity, holders: state }, { id, leaseMs, windowOpen: isWindowOpen(policy.windows, now) }, now),
     );
     lockRequests.inc({ action: 'acquire', result: decision.granted ? 'granted' : decision.reason });
-    if (decision.granted && decision.newlyAcquired) this.events.emit(UPDATER_EVENTS.lockAcquired, { group, holder: id });
+    if (decision.granted && decision.newlyAcquired) {
+      this.events.emit(UPDATER_EVENTS.lockAcquired, { group, holder: id });
+      await this.waiters.remove(group, id);
+    }
+    if (!decision.granted && decision.reason === 'lock_unavailable') await this.waiters.add(group, id);
+    if (decision.expired.length > 0) await this.waiters.wake(group, decision.expired.length);
     return this.reply(id, group, policy.capacity, decision, now, policy.windows);
   }
 
@@ -70,7 +82,10 @@ export class SemaphoreService {
       holders = d.holders.length;
     });
     lockRequests.inc({ action: 'release', result: released ? 'released' : 'not_held' });
-    if (released) this.events.emit(UPDATER_EVENTS.lockReleased, { group, holder: id, by: 'owner' });
+    if (released) {
+      this.events.emit(UPDATER_EVENTS.lockReleased, { group, holder: id, by: 'owner' });
+      await this.waiters.wake(group, 1);
+    }
     return { released, holders, capacity: policy.capacity };
   }
 
@@ -85,6 +100,7 @@ export class SemaphoreService {
       return rows.map((r) => r.holder);
     });
     for (const holder of released) this.events.emit(UPDATER_EVENTS.lockReleased, { group, holder, by: 'forced' });
+    await this.waiters.wake(group, released.length);
     return { released };
   }
 
@@ -93,7 +109,12 @@ export class SemaphoreService {
     const rows: Array<{ group: string; holder: string }> = await returning(this.db,
       `DELETE FROM ${T} WHERE expires_at <= now() RETURNING "group", holder`,
     );
-    for (const r of rows) this.events.emit(UPDATER_EVENTS.lockExpired, { group: r.group, holder: r.holder, by: 'expiry' });
+    const freed = new Map<string, number>();
+    for (const r of rows) {
+      this.events.emit(UPDATER_EVENTS.lockExpired, { group: r.group, holder: r.holder, by: 'expiry' });
+      freed.set(r.group, (freed.get(r.group) ?? 0) + 1);
+    }
+    for (const [group, n] of freed) await this.waiters.wake(group, n);
     return rows.length;
   }
 
@@ -139,6 +160,29 @@ export class SemaphoreService {
       }
       return { decision, now };
     });
+  }
+
+  /**
+   * A denial changes nothing, so it needs no lock: when the group is visibly full (or its window
+   * closed) and the caller holds no slot, answer from one unlocked read. Under contention (many
+   * nodes polling for few slots) this keeps the per-group advisory lock for real grants. A grant
+   * is only ever made under the lock, so capacity stays exact.
+   */
+  private async deniedWithoutLock(id: string, group: string, policy: { capacity: number; windows: MaintenanceWindow[] }): Promise<LockReply | null> {
+    const [row]: Array<{ live: number; mine: boolean; now: number }> = await this.db.query(
+      `SELECT count(*) FILTER (WHERE expires_at > now())::int AS live,
+              coalesce(bool_or(holder = $2 AND expires_at > now()), false) AS mine,
+              (extract(epoch FROM now()) * 1000)::float8 AS now
+         FROM ${T} WHERE "group" = $1`,
+      [group, id],
+    );
+    if (row.mine) return null;
+    const now = Number(row.now);
+    const windowOpen = isWindowOpen(policy.windows, now);
+    if (windowOpen && row.live < policy.capacity) return null;
+    const reason = windowOpen ? 'lock_unavailable' : 'outside_maintenance_window';
+    lockRequests.inc({ action: 'acquire', result: reason });
+    return this.reply(id, group, policy.capacity, { granted: false, reason, expired: [], holders: Array.from({ length: row.live }, () => ({ id: '', acquiredAt: 0, renewedAt: 0, expiresAt: 0 })) }, now, policy.windows);
   }
 
   /** Serialises every change to one group's holders; returns them and the database clock. */

@@ -4,6 +4,7 @@ import { encodeJson } from '#lib/messaging';
 import type { HelloInput } from '#contracts/inventory';
 import {
   AGENT_UPDATE_VERBS,
+  LOCK_NOTICE_TOPIC,
   UPDATE_NOTICE_TOPIC,
   UPDATE_REPORT_AREA,
   desiredUpdateSchema,
@@ -38,6 +39,8 @@ export class VirtualNode {
   private busy = false;
   private again = false;
   private lastRevision = -1;
+  /** Set while waiting for a reboot slot; a slot-freed notice calls it. */
+  slotFree?: () => void;
 
   constructor(
     private readonly bus: MessageBus,
@@ -123,7 +126,17 @@ export class VirtualNode {
     for (;;) {
       const reply = await this.lock('acquire', update.group);
       if (reply.granted) break;
-      await new Promise((r) => setTimeout(r, Math.min(this.fleet?.lockRetryMs ?? 200, (reply.retryAfterSeconds ?? 1) * 1000)));
+      // Wait for a slot-freed notice, or poll after the hint (capped), whichever comes first.
+      const waitMs = Math.min(this.fleet?.lockRetryMs ?? 200, (reply.retryAfterSeconds ?? 1) * 1000);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, waitMs);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.slotFree = done;
+      });
+      this.slotFree = undefined;
     }
     await this.report({ ...base, state: 'rebooting' });
     const previous = this.version;
@@ -148,6 +161,7 @@ export class VirtualFleet {
   lockRetryMs = 200;
   private readonly holding = new Map<string, Set<string>>();
   private sub?: Subscription;
+  private lockSub?: Subscription;
 
   constructor(private readonly bus: MessageBus) {}
 
@@ -172,12 +186,16 @@ export class VirtualFleet {
         if (node) void node.reconcile();
       },
     });
+    this.lockSub = this.bus.nc.subscribe(this.bus.subjects.anyNode(LOCK_NOTICE_TOPIC), {
+      callback: (_err, msg) => this.nodes.get(msg.subject.split('.')[index])?.slotFree?.(),
+    });
     await this.bus.nc.flush();
     await Promise.all([...this.nodes.values()].map((n) => n.reconcile()));
   }
 
   stopAuto(): void {
     this.sub?.unsubscribe();
+    this.lockSub?.unsubscribe();
   }
 
   noteHolder(group: string, id: string, holds: boolean): void {
