@@ -29,6 +29,8 @@ export const gatewayEnvSchema = baseEnvSchema.extend({
   TRUST_PROXY: optionalString,
   /** How often batched writes (audit rows, token last-used times) are flushed. */
   GATEWAY_FLUSH_MS: durationMs(1000),
+  /** Audit rows older than this many days are deleted (hourly); 0 keeps them forever. */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(365),
 });
 
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;

@@ -96,6 +96,8 @@ describe('gateway auth and tokens', () => {
       const bad = await f.as(ADMIN_TOKEN).post('/api/v1/tokens').send({ name: '', role: 'root', extra: 1 }).expect(400);
       expect(bad.body.code).toBe('validation_failed');
       expect(bad.body.details.issues.map((i: { path: string }) => i.path)).toEqual(expect.arrayContaining(['name', 'role']));
+      const reserved = await f.as(ADMIN_TOKEN).post('/api/v1/tokens').send({ name: 'bootstrap-admin', role: 'admin' }).expect(400);
+      expect(reserved.body.message).toMatch(/reserved/);
       const dup = await f.as(ADMIN_TOKEN).post('/api/v1/tokens').send({ name: 'dash', role: 'viewer' }).expect(409);
       expect(dup.body.code).toBe('conflict');
       await f.as(ADMIN_TOKEN).delete('/api/v1/tokens/not-a-uuid').expect(400);

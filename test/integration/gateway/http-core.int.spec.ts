@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
+import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetError } from '#contracts/common';
 import { MessageBus } from '#lib/messaging';
@@ -8,6 +9,8 @@ import { JsonLogger } from '#lib/telemetry';
 import { Public } from '../../../apps/gateway/src/auth/roles.js';
 import { RateLimit } from '../../../apps/gateway/src/core/rate-limit.js';
 import { registerErrorFormat } from '../../../apps/gateway/src/core/exception.filter.js';
+import { AuditWriter } from '../../../apps/gateway/src/audit/audit-writer.js';
+import { GATEWAY_DB } from '../../../apps/gateway/src/core/tokens.js';
 import { TEST_NATS_URL, eventually } from '../../support/infra.js';
 import { ADMIN_TOKEN, startGatewayFixture, type GatewayFixture } from './harness.js';
 
@@ -204,6 +207,22 @@ describe('gateway HTTP core', () => {
       const second = await f.as(ADMIN_TOKEN).get(`/api/v1/audit?actor=anonymous&limit=2&cursor=${first.body.nextCursor}`).expect(200);
       expect(second.body.items[0].requestId).toBe('page-0');
       await f.as(ADMIN_TOKEN).get('/api/v1/audit?cursor=abc').expect(400);
+    });
+  });
+
+  describe('audit retention', () => {
+    it('prunes rows older than AUDIT_RETENTION_DAYS and keeps the rest', async () => {
+      await f.gateway.app.get(AuditWriter).flush();
+      const db = f.gateway.app.get<DataSource>(GATEWAY_DB);
+      await db.query(
+        `INSERT INTO gateway.audit_log (at, actor, method, path, status, request_id)
+         VALUES (now() - interval '400 days', 'old', 'POST', '/x', 200, 'ancient'), (now() - interval '300 days', 'old', 'POST', '/x', 200, 'recent')`,
+      );
+      const before = Number((await db.query(`SELECT count(*) AS n FROM gateway.audit_log`))[0].n);
+      await expect(f.gateway.app.get(AuditWriter).prune()).resolves.toBe(1);
+      const left = await db.query(`SELECT request_id FROM gateway.audit_log WHERE actor = 'old'`);
+      expect(left.map((r: { request_id: string }) => r.request_id)).toEqual(['recent']);
+      expect(Number((await db.query(`SELECT count(*) AS n FROM gateway.audit_log`))[0].n)).toBe(before - 1);
     });
   });
 

@@ -8,6 +8,9 @@ import type { GatewayEnv } from '../env.js';
 const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const MAX_PENDING = 50_000;
 const FLUSH_AT = 500;
+const PRUNE_EVERY_MS = 3_600_000;
+/** Rows deleted per statement, so pruning a large backlog never holds long locks. */
+const PRUNE_BATCH = 10_000;
 
 const dropped = counter('fleet_gateway_audit_dropped_total', 'Audit rows dropped because the database was unreachable for too long');
 
@@ -33,6 +36,7 @@ export class AuditWriter implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new JsonLogger('gateway', 'Audit');
   private pending: AuditRow[] = [];
   private timer?: NodeJS.Timeout;
+  private pruneTimer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
@@ -43,11 +47,37 @@ export class AuditWriter implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     this.timer = setInterval(() => void this.flush(), this.env.GATEWAY_FLUSH_MS);
     this.timer.unref();
+    if (this.env.AUDIT_RETENTION_DAYS > 0) {
+      this.pruneTimer = setInterval(() => void this.prune().catch(() => undefined), PRUNE_EVERY_MS);
+      this.pruneTimer.unref();
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.pruneTimer);
     await this.flush();
+  }
+
+  /**
+   * Deletes rows older than AUDIT_RETENTION_DAYS, in batches. Any replica may run it: the deletes
+   * are idempotent. Returns how many rows went.
+   */
+  async prune(): Promise<number> {
+    const days = this.env.AUDIT_RETENTION_DAYS;
+    if (days <= 0 || !this.db.isInitialized) return 0;
+    let total = 0;
+    for (;;) {
+      const [, deleted]: [unknown, number] = await this.db.query(
+        `DELETE FROM "gateway"."audit_log" WHERE id IN (
+           SELECT id FROM "gateway"."audit_log" WHERE at < now() - make_interval(days => $1) LIMIT $2)`,
+        [days, PRUNE_BATCH],
+      );
+      total += deleted;
+      if (deleted < PRUNE_BATCH) break;
+    }
+    if (total > 0) this.logger.info('pruned audit rows', { rows: total, retention_days: days });
+    return total;
   }
 
   /** Hook for the request-context middleware. */

@@ -7,7 +7,7 @@ import { GATEWAY_DB, GATEWAY_ENV, type Principal } from '../core/tokens.js';
 import type { GatewayEnv } from '../env.js';
 import type { Role } from '../auth/roles.js';
 import { displayPrefix, generateSecret, hashSecret } from './token-secret.js';
-import type { CreateTokenBody, TokenView } from './tokens.dto.js';
+import { BOOTSTRAP_TOKEN_NAME, type CreateTokenBody, type TokenView } from './tokens.dto.js';
 
 /** How long a verified token is trusted without asking the database again (revocation by another replica takes up to this long). */
 const CACHE_MS = 5000;
@@ -140,8 +140,8 @@ export class TokensService implements OnModuleInit, OnApplicationShutdown {
             [found[0].id],
           );
         } else {
-          await tx.query(`UPDATE "gateway"."tokens" SET revoked_at = now() WHERE name = 'bootstrap-admin' AND revoked_at IS NULL`);
-          await this.insert(tx, { name: 'bootstrap-admin', role: 'admin', secret: fixed, expiresAt: null, createdBy: 'FLEET_ADMIN_TOKEN' });
+          await tx.query(`UPDATE "gateway"."tokens" SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL`, [BOOTSTRAP_TOKEN_NAME]);
+          await this.insert(tx, { name: BOOTSTRAP_TOKEN_NAME, role: 'admin', secret: fixed, expiresAt: null, createdBy: 'FLEET_ADMIN_TOKEN' });
         }
         return {};
       }
@@ -150,8 +150,8 @@ export class TokensService implements OnModuleInit, OnApplicationShutdown {
       );
       if (n > 0) return {};
       const secret = generateSecret();
-      await tx.query(`UPDATE "gateway"."tokens" SET revoked_at = now() WHERE name = 'bootstrap-admin' AND revoked_at IS NULL`);
-      await this.insert(tx, { name: 'bootstrap-admin', role: 'admin', secret, expiresAt: null, createdBy: 'first start' });
+      await tx.query(`UPDATE "gateway"."tokens" SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL`, [BOOTSTRAP_TOKEN_NAME]);
+      await this.insert(tx, { name: BOOTSTRAP_TOKEN_NAME, role: 'admin', secret, expiresAt: null, createdBy: 'first start' });
       return { generated: secret };
     });
   }
