@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { NodePage } from '#contracts/inventory';
 import type { AgentContext, AgentFeature } from '../../../apps/agent/src/feature.js';
 import { startSimulator, type Simulator } from '../../../apps/agent/src/simulator/simulator.js';
+import { virtualIdentity } from '../../../apps/agent/src/simulator/virtual-node.js';
 import { TEST_NATS_URL } from '../../support/infra.js';
 import { AgentTestBed, eventually } from './support.js';
 
@@ -84,8 +85,12 @@ describe('fleet-agent simulate', () => {
   it('spreads labels across zones and roles and reports the features\' facts', async () => {
     const zoneA = await bed.call<NodePage>('list', { selector: 'zone=zone-a', limit: 1 });
     const db = await bed.call<NodePage>('list', { selector: 'role=db', limit: 1 });
-    expect(zoneA.total).toBe(167); // every third node
-    expect(db.total).toBe(99); // role = ROLES[floor(i / 3) % 5]: 33 runs of 3
+    const expected = (key: 'zone' | 'role', value: string) =>
+      Array.from({ length: 500 }, (_, i) => virtualIdentity(i, 4, 'stable')).filter((id) => id.labels[key] === value).length;
+    expect(zoneA.total).toBe(expected('zone', 'zone-a'));
+    expect(db.total).toBe(expected('role', 'db'));
+    expect(zoneA.total).toBeGreaterThan(150);
+    expect(db.total).toBeGreaterThan(90);
     const node = await bed.node('vm-5');
     expect(node).toMatchObject({ hostname: 'vm-5', bootedSlot: 'a', os: { name: 'Fleetcore Linux', version: '1.0.0' }, arch: 'aarch64' });
   });

@@ -13,6 +13,14 @@ describe('virtual nodes', () => {
     }
     expect(Object.fromEntries(groups)).toEqual({ 'group-0': 150, 'group-1': 150, 'group-2': 150, 'group-3': 150 });
     expect(combos.size).toBe(4 * 3 * 5);
+    for (const k of [3, 5, 6]) {
+      const seen = new Set<string>();
+      for (let i = 0; i < 15 * k; i++) {
+        const id = virtualIdentity(i, k, 'stable');
+        seen.add(`${id.group}/${id.labels.zone}/${id.labels.role}`);
+      }
+      expect(seen.size).toBe(k * 15);
+    }
     expect(virtualIdentity(3, 1, 'beta')).toMatchObject({ group: 'default', channel: 'beta' });
   });
 

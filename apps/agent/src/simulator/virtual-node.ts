@@ -15,15 +15,17 @@ export interface VirtualIdentity {
 
 /**
  * Deterministic identity of virtual node number `index` (0-based): groups round-robin, zones and
- * roles on other strides so every combination occurs, a fifth of the fleet on aarch64.
+ * roles on longer strides so every group × zone × role combination occurs once the fleet has
+ * 15 × K nodes.
  */
 export function virtualIdentity(index: number, groups: number, channel: string): VirtualIdentity {
   return {
     group: groups <= 1 ? 'default' : `group-${index % groups}`,
     channel,
     labels: {
-      zone: ZONES[index % ZONES.length],
-      role: ROLES[Math.floor(index / ZONES.length) % ROLES.length],
+      // Strides of the group count keep zones and roles independent of groups for any K.
+      zone: ZONES[Math.floor(index / Math.max(1, groups)) % ZONES.length],
+      role: ROLES[Math.floor(index / (Math.max(1, groups) * ZONES.length)) % ROLES.length],
       simulated: 'true',
     },
   };
