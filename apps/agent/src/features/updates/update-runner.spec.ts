@@ -17,11 +17,13 @@ class Platform implements UpdateProtocol {
   desired: DesiredUpdate | null = null;
   reports: UpdateReport[] = [];
   grant = true;
+  down = false;
   holders = new Set<string>();
   async fetchDesired() {
     return this.desired;
   }
   async report(r: UpdateReport) {
+    if (this.down) throw new Error('no responders');
     this.reports.push(r);
   }
   async acquireLock(group: string): Promise<LockAnswer> {
@@ -30,6 +32,7 @@ class Platform implements UpdateProtocol {
     return { granted: true };
   }
   async releaseLock(group: string) {
+    if (this.down) throw new Error('no responders');
     this.holders.delete(group);
   }
   states() {
@@ -249,5 +252,21 @@ describe('update runner with the ab backend', () => {
     expect(await again.step()).toBe('rebooting');
     expect(server.requests.length).toBe(downloads);
     expect(p.states()).toEqual(['downloading', 'staged', 'awaiting_reboot', 'rebooting']);
+  });
+
+  it('runs the health checks and commits while the platform is unreachable, and reports once it is back', async () => {
+    const dir = await machine();
+    const p = new Platform();
+    p.desired = release('1.7.0', randomBytes(256));
+    await (await boot(dir, p)).step();
+    p.down = true;
+    const trial = await boot(dir, p);
+    await expect(trial.step()).rejects.toThrow(/no responders/);
+    expect(trial.backend.bootState).toMatchObject({ booted: 'b', lastGood: 'b', trial: false });
+    expect(p.holders.size).toBe(1);
+    p.down = false;
+    expect(await trial.step()).toBe('idle');
+    expect(p.reports.at(-1)).toMatchObject({ state: 'succeeded', version: '1.7.0' });
+    expect(p.holders.size).toBe(0);
   });
 });

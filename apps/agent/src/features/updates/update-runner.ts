@@ -203,7 +203,9 @@ export class UpdateRunner {
   }
 
   private async verify(signal: AbortSignal): Promise<StepResult> {
-    await this.report('verifying');
+    // The checks must not wait for the platform: a trial slot left unconfirmed falls back at the
+    // next boot. Reports that cannot be sent now are sent again by the next steps.
+    await this.report('verifying').catch((err: Error) => this.deps.logger.warn('could not report verifying', { reason: err.message }));
     // Keep the reboot slot while the checks run (they may take minutes); a failure here is fine,
     // the slot is held by lease and an expiry only lets another machine start earlier.
     if (this.state.lockHeld && this.state.target) {

@@ -73,7 +73,8 @@ export class UpdatesFeature implements AgentFeature<UpdatesConfig> {
       onVersionChange: () => ctx.refreshHello(),
       logger: ctx.logger,
     });
-    await this.runner.afterBoot(boot);
+    // A report that fails here (NATS still down at boot) is sent again by the loop's steps.
+    await this.runner.afterBoot(boot).catch((err: Error) => ctx.logger.warn('could not report the boot outcome yet', { reason: err.message }));
     if (boot.outcome !== 'unchanged') await ctx.refreshHello().catch(() => undefined);
     this.notices = ctx.bus.consume(ctx.bus.subjects.node(ctx.nodeId, UPDATE_NOTICE_TOPIC), {
       name: 'agent.update-notice',
