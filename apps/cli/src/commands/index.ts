@@ -7,9 +7,11 @@ import { locksCommands } from './locks.js';
 import { releasesCommands } from './releases.js';
 import { rolloutsCommands } from './rollouts.js';
 import { servicesCommands } from './services.js';
+import { configCommands } from './config.js';
+import { provisioningCommands } from './provisioning.js';
 
 /**
  * Every area's commands, in the order `fleetctl --help` lists them. To add an area, write
  * `commands/<area>.ts` exporting a `CommandGroup` (see `nodes.ts`) and append it here.
  */
-export const COMMAND_GROUPS: CommandGroup[] = [nodesCommands, fleetCommands, tokensCommands, releasesCommands, rolloutsCommands, locksCommands, keysCommands, servicesCommands];
+export const COMMAND_GROUPS: CommandGroup[] = [nodesCommands, fleetCommands, tokensCommands, releasesCommands, rolloutsCommands, locksCommands, keysCommands, servicesCommands, configCommands, provisioningCommands];
