@@ -179,6 +179,18 @@ describe('fleetctl against a running gateway and inventory', () => {
     expect((await fleetctl(['nodes', 'show', 'cli-4'])).code).toBe(1);
   });
 
+  it('shows the audit log of those changes', async () => {
+    const res = await eventually(async () => {
+      const run = await fleetctl(['audit', 'ls', '--actor', 'bootstrap-admin', '--method', 'PATCH']);
+      return run.stdout.includes('/api/v1/nodes/cli-2') ? run : null;
+    }, 10_000, 200);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^TIME\s+ACTOR\s+ROLE\s+METHOD\s+PATH\s+STATUS\s+REQUEST ID$/m);
+    expect(res.stdout).toMatch(/\sbootstrap-admin\s+admin\s+PATCH\s+\/api\/v1\/nodes\/cli-2\s+200\s/);
+    const json = JSON.parse((await fleetctl(['audit', 'ls', '--method', 'DELETE', '-o', 'json'])).stdout);
+    expect(json.items.map((e: { path: string }) => e.path)).toContain('/api/v1/nodes/cli-4');
+  });
+
   it('reports fleet status with readiness', async () => {
     const res = await fleetctl(['fleet', 'status']);
     expect(res.code).toBe(0);
