@@ -22,7 +22,7 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface GatewayHandle {
   close(): Promise<void>;
-  /** `http://127.0.0.1:<port>` — the port actually bound (PORT=0 picks one). */
+  /** `http://<host>:<port>` with the port actually bound (PORT=0 picks one); loopback when bound to all interfaces. */
   url: string;
   port: number;
   app: NestExpressApplication;
@@ -95,7 +95,7 @@ export async function startGatewayService(
     return {
       app,
       port,
-      url: `http://127.0.0.1:${port}`,
+      url: `http://${['0.0.0.0', '::', ''].includes(env.HOST) ? '127.0.0.1' : env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${port}`,
       // Idempotent: the second caller waits for the first shutdown.
       close: () =>
         (closing ??= (async () => {
