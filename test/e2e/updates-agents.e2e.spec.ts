@@ -102,6 +102,8 @@ describe('A/B updates of real fleet-agent processes', () => {
   const root = testSubjectRoot();
   const dir = mkdtempSync(join(tmpdir(), 'fleet-e2e-updates-'));
   const payloads = new Map<string, Buffer>();
+  let payloadRequests = 0;
+  let firstRolloutId = '';
   const agents = new Map<string, Supervisor>();
   let dropDb: () => Promise<void>;
   let inventory: Proc;
@@ -177,6 +179,7 @@ describe('A/B updates of real fleet-agent processes', () => {
     const db = await createTestDatabase();
     dropDb = db.drop;
     payloadServer = createHttpServer((req, res) => {
+      payloadRequests++;
       const body = payloads.get(req.url ?? '');
       if (!body) res.writeHead(404).end();
       else res.writeHead(200, { 'content-length': body.length }).end(body);
@@ -228,6 +231,7 @@ describe('A/B updates of real fleet-agent processes', () => {
       rebootSlotsPerGroup: 1,
       failureThresholdPercent: 100,
     });
+    firstRolloutId = rollout.id;
     const watch = run(['rollouts', 'watch', rollout.id, '--interval', '0.5'], cliEnv);
 
     const states = await eventually(async () => {
@@ -288,5 +292,25 @@ describe('A/B updates of real fleet-agent processes', () => {
     expect(bootState).toMatchObject({ booted: 'b', next: 'b' });
     expect(bootState.slots.a.version).toBe('1.0.0');
     expect(readdirSync(join(dir, 'ab-good/updates/download'))).toEqual([]);
+  });
+
+  it('rolls an updated machine back on operator request from its other slot, without downloading', async () => {
+    const good = agents.get('ab-good')!;
+    const restarts = good.restarts;
+    const requests = payloadRequests;
+    const rolledBack = await http<{ state: string }>('POST', `/api/v1/rollouts/${firstRolloutId}/rollback`, { reason: 'e2e' });
+    expect(rolledBack.state).toBe('rolled_back');
+    const state = await eventually(async () => {
+      const s = (await http<{ items: Array<{ nodeId: string; state: string; rollback: boolean }> }>('GET', `/api/v1/rollouts/${firstRolloutId}/nodes?nodeId=ab-good`)).items[0];
+      return s?.rollback && s.state === 'succeeded' ? s : undefined;
+    }, 30_000, 300);
+    expect(state).toMatchObject({ nodeId: 'ab-good', rollback: true });
+    await eventually(async () => (await node('ab-good')).os.version === '1.0.0', 10_000, 200);
+    expect((await node('ab-good')).bootedSlot).toBe('a');
+    expect(good.restarts).toBe(restarts + 1);
+    expect(payloadRequests).toBe(requests);
+    const bootState = JSON.parse(readFileSync(join(dir, 'ab-good/updates/boot-state.json'), 'utf8'));
+    expect(bootState).toMatchObject({ booted: 'a', lastGood: 'a', trial: false });
+    expect(bootState.slots.b.version).toBe('1.1.0');
   });
 });
