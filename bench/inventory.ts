@@ -4,15 +4,17 @@
  *
  *  1. baseline: publishers send heartbeats as fast as one plain NATS subscriber (another child
  *     process, counting messages and nothing else) takes them; its receive rate is the raw rate;
- *  2. registration: N nodes say hello (the agent simulator when it is built, else bounded hellos
- *     from here); timed until every node is registered AND the inventory reports N online;
+ *  2. registration: N nodes say hello (bounded hellos from here, 200 in flight, or with
+ *     --simulator the agent simulator's virtual agents); timed until every node is registered AND
+ *     the inventory reports N online;
  *  3. ingestion: the same publishers send heartbeats for those N nodes as fast as the inventory
  *     takes them; what counts is what the inventory's flushes really wrote to PostgreSQL.
  *
  * Publishers are credit-based (at most `--window` messages ahead of what the receiver reports),
  * so neither receiver is cut off by the NATS server as a slow consumer: "as fast as they can"
- * means as fast as the receiver absorbs. Options: --nodes 10000 --seconds 10 --publishers 3
- * --window 50000. Env: NATS_URL, BENCH_PG_URL (admin URL of the PostgreSQL server).
+ * means as fast as the receiver absorbs. Options: --nodes 10000 --seconds 15 --publishers 3
+ * --window 50000 --simulator. Env: NATS_URL, BENCH_PG_URL (admin URL of the PostgreSQL server),
+ * BENCH_INVENTORY_NODE_ARGS (extra node flags for the inventory, e.g. --cpu-prof).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -206,10 +208,10 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       nodes: { type: 'string', default: '10000' },
-      seconds: { type: 'string', default: '10' },
+      seconds: { type: 'string', default: '15' },
       publishers: { type: 'string', default: '3' },
       window: { type: 'string', default: '50000' },
-      'no-simulator': { type: 'boolean', default: false },
+      simulator: { type: 'boolean', default: false },
       'raw-subscriber': { type: 'string' },
     },
   });
@@ -300,7 +302,7 @@ async function main(): Promise<void> {
     const regStart = performance.now();
     let ids: string[];
     let method: string;
-    const sim = values['no-simulator'] ? null : await registerWithSimulator(root, nodes);
+    const sim = values.simulator ? await registerWithSimulator(root, nodes) : null;
     if (sim) {
       ids = sim.ids;
       method = 'agent simulator';

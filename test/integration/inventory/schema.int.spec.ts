@@ -17,7 +17,7 @@ describe('inventory database schema', () => {
 
   it('migrates idempotently, even from concurrent replicas', async () => {
     const runs = await Promise.all([migrateInventoryDatabase(db.url), migrateInventoryDatabase(db.url)]);
-    expect(runs.flat()).toEqual(['InventoryNodes1764115200000']);
+    expect(runs.flat()).toEqual(['InventoryNodes1764115200000', 'InventoryTransitionStamps1764122400000']);
     await expect(migrateInventoryDatabase(db.url)).resolves.toEqual([]);
   });
 
@@ -29,8 +29,11 @@ describe('inventory database schema', () => {
 
   it('reverts cleanly with down', async () => {
     await ds.undoLastMigration();
+    const columns = await ds.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'inventory' AND table_name = 'nodes'`);
+    expect(columns.map((c: { column_name: string }) => c.column_name)).not.toContain('online_since');
+    await ds.undoLastMigration();
     const [{ exists }] = await ds.query(`SELECT to_regclass('inventory.nodes') IS NOT NULL AS exists`);
     expect(exists).toBe(false);
-    await expect(migrateInventoryDatabase(db.url)).resolves.toEqual(['InventoryNodes1764115200000']);
+    await expect(migrateInventoryDatabase(db.url)).resolves.toEqual(['InventoryNodes1764115200000', 'InventoryTransitionStamps1764122400000']);
   });
 });

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { createServiceDataSource, ensureDatabase, migrate } from '#lib/persistence';
 import { NodeEntity } from './node.entity.js';
 import { InventoryNodes1764115200000 } from './migrations/1764115200000-inventory-nodes.js';
+import { InventoryTransitionStamps1764122400000 } from './migrations/1764122400000-inventory-transition-stamps.js';
 
 export const INVENTORY_SCHEMA = 'inventory';
 
@@ -10,7 +11,7 @@ export function createInventoryDataSource(url: string, poolSize = 10): DataSourc
     url,
     schema: INVENTORY_SCHEMA,
     entities: [NodeEntity],
-    migrations: [InventoryNodes1764115200000],
+    migrations: [InventoryNodes1764115200000, InventoryTransitionStamps1764122400000],
     poolSize,
     applicationName: 'fleetcore-inventory',
   });

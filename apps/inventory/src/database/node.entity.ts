@@ -107,4 +107,12 @@ export class NodeEntity {
 
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' })
   updatedAt: Date;
+
+  /** When the node last went from offline (or unknown) to online. */
+  @Column('timestamptz', { name: 'online_since', default: () => 'now()' })
+  onlineSince: Date;
+
+  /** When a heartbeat or hello last changed the booted OS version. */
+  @Column('timestamptz', { name: 'os_version_changed_at', default: () => 'now()' })
+  osVersionChangedAt: Date;
 }

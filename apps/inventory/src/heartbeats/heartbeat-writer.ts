@@ -12,42 +12,39 @@ export interface FlushedRow {
 }
 
 /**
- * Writes a whole batch in ONE statement. `locked` takes the row locks in id order, so concurrent
- * flushes from several replicas (and the offline detector, which does the same) cannot deadlock,
- * and returns each row's status as it was at the moment we locked it. `last_seen_at` is the
- * database's `now()` minus the heartbeat's age in this process, so clocks of replicas and the
- * database server need not agree, and it never moves backwards.
+ * Writes a whole batch in ONE statement. Transitions are detected inside the UPDATE itself: SET
+ * expressions see the row as it is when it is updated (READ COMMITTED re-reads a row a concurrent
+ * transaction changed), so `online_since` is stamped with this transaction's `now()` exactly when
+ * the row was offline, and `RETURNING online_since = now()` names the nodes that came back;
+ * likewise for the OS version. `last_seen_at` is the database's `now()` minus the heartbeat's age
+ * in this process, so clocks of replicas and the database need not agree, and it never moves
+ * backwards. Concurrent flushes from several replicas may deadlock on overlapping rows;
+ * PostgreSQL aborts one, which is retried like any failed flush.
  */
 export const FLUSH_SQL = `
 WITH hb AS (
   SELECT * FROM unnest($1::text[], $2::int4[], $3::float8[], $4::float8[], $5::float8[], $6::float8[],
                        $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::text[], $12::text[])
     AS t(id, age_ms, uptime, load1, load5, load15, mem_total, mem_avail, disk_total, disk_avail, health, os_version)
-),
-locked AS (
-  SELECT n."id", n."status", n."os_version"
-  FROM "inventory"."nodes" n JOIN hb ON hb.id = n."id"
-  ORDER BY n."id"
-  FOR UPDATE OF n
 )
 UPDATE "inventory"."nodes" n SET
   "last_seen_at" = GREATEST(n."last_seen_at", now() - hb.age_ms * interval '1 millisecond'),
   "status" = 'online',
+  "online_since" = CASE WHEN n."status" = 'offline' THEN now() ELSE n."online_since" END,
   "health" = hb.health,
   "uptime_seconds" = hb.uptime,
   "load1" = hb.load1, "load5" = hb.load5, "load15" = hb.load15,
   "memory_total_bytes" = hb.mem_total, "memory_available_bytes" = hb.mem_avail,
   "disk_total_bytes" = hb.disk_total, "disk_available_bytes" = hb.disk_avail,
   "os_version" = COALESCE(hb.os_version, n."os_version"),
-  "updated_at" = CASE
-    WHEN locked."status" = 'offline' OR COALESCE(hb.os_version, n."os_version") <> n."os_version" THEN now()
-    ELSE n."updated_at" END
-FROM hb JOIN locked ON locked."id" = hb.id
+  "os_version_changed_at" = CASE WHEN hb.os_version <> n."os_version" THEN now() ELSE n."os_version_changed_at" END,
+  "updated_at" = CASE WHEN n."status" = 'offline' OR hb.os_version <> n."os_version" THEN now() ELSE n."updated_at" END
+FROM hb
 WHERE n."id" = hb.id
 RETURNING n."id",
-  locked."status" = 'offline' AS came_online,
-  n."os_version" <> locked."os_version" AS os_changed,
-  CASE WHEN locked."status" = 'offline' THEN n."last_seen_at" END AS last_seen_at`;
+  n."online_since" = now() AS came_online,
+  n."os_version_changed_at" = now() AS os_changed,
+  CASE WHEN n."online_since" = now() THEN n."last_seen_at" END AS last_seen_at`;
 
 /**
  * Array literals built by hand: node-pg's generic array serialisation escapes every element and

@@ -35,6 +35,8 @@ updated AS (
     "arch" = i.arch,
     "os_name" = i.os_name,
     "os_version" = i.os_version,
+    "os_version_changed_at" = CASE WHEN i.os_version <> n."os_version" THEN now() ELSE n."os_version_changed_at" END,
+    "online_since" = CASE WHEN n."status" = 'offline' THEN now() ELSE n."online_since" END,
     "kernel" = i.kernel,
     "booted_slot" = i.booted_slot,
     "agent_version" = i.agent_version,

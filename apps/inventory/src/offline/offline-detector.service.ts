@@ -10,7 +10,7 @@ import { type OfflinePolicy, detectionPeriodMs, mayJudge, offlineThresholdMs } f
 const markedOffline = counter('fleet_inventory_nodes_marked_offline_total', 'Nodes marked offline by the detector');
 const leading = gauge('fleet_inventory_offline_detector_leader', '1 while this replica runs offline detection');
 
-/** Rows locked in id order, like the heartbeat flush, so the two never deadlock. */
+/** `SKIP LOCKED`: never waits on a row a flush holds, so the detector cannot deadlock with flushes. */
 const MARK_OFFLINE = `
 WITH stale AS (
   SELECT "id" FROM "inventory"."nodes"
