@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../../apps/cli/src/main.js';
+import { parseCanary } from '../../../apps/cli/src/commands/config.js';
+import { ADMIN_TOKEN, startGatewayFixture, type GatewayFixture } from '../gateway/harness.js';
+import { eventually } from '../../support/infra.js';
+import { ConfigHarness, hello } from './support.js';
+
+describe('fleetctl config and provisioning against the real gateway and services', () => {
+  const h = new ConfigHarness();
+  const dir = mkdtempSync(join(tmpdir(), 'fleetctl-config-'));
+  let f: GatewayFixture;
+
+  const ctl = async (...argv: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(argv, {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: { FLEETCTL_SERVER: f.gateway.url, FLEETCTL_TOKEN: ADMIN_TOKEN },
+    });
+    return { code, stdout, stderr };
+  };
+
+  beforeAll(async () => {
+    await h.setUp();
+    f = await startGatewayFixture({}, { root: h.root, databaseUrl: h.dbUrl });
+    await h.sayHello(hello('ctl-1', { labels: { role: 'web' } }));
+    await eventually(async () => (await h.sql<{ n: number }>('SELECT count(*)::int AS n FROM config.nodes'))[0].n === 1);
+  });
+  afterAll(async () => {
+    await f?.close();
+    await h.tearDown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('parses --canary as a percentage or a selector', () => {
+    expect(parseCanary('5%')).toEqual({ percent: 5 });
+    expect(parseCanary('role=web')).toEqual({ selector: 'role=web' });
+    expect(() => parseCanary('150%')).toThrow(/percent/);
+  });
+
+  it('stages, publishes, lists, diffs, rolls back and shows status', async () => {
+    writeFileSync(join(dir, 'app.toml'), '[server]\nport = 8080\n');
+    expect((await ctl('config', 'set', '/etc/app/app.toml', '--file', join(dir, 'app.toml'), '--mode', '0640', '--reload-unit', 'app.service')).code).toBe(0);
+    expect((await ctl('config', 'set', '/etc/motd', '--content', 'hi', '--scope', 'selector=role=web')).code).toBe(0);
+    const drafts = await ctl('config', 'ls', '--drafts');
+    expect(drafts.stdout).toMatch(/selector:role=web\s+\/etc\/motd/);
+    const noMessage = await ctl('config', 'publish');
+    expect(noMessage.code).toBe(2);
+    const pub = await ctl('config', 'publish', '-m', 'first', '--expect', '0');
+    expect(pub.stdout).toMatch(/published revision 1/);
+    const stale = await ctl('config', 'publish', '-m', 'x', '--expect', '0');
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/revision_conflict|nothing to publish/);
+
+    const ls = await ctl('config', 'ls');
+    expect(ls.stdout).toMatch(/global\s+\/etc\/app\/app\.toml\s+0640\s+\d+\s+app\.service/);
+    await ctl('config', 'set', '/etc/motd', '--content', 'hello', '--scope', 'selector=role=web');
+    await ctl('config', 'publish', '-m', 'second', '--canary', 'role=web');
+    const status = await ctl('config', 'status');
+    expect(status.stdout).toMatch(/canary 2 on 1 node/);
+    expect((await ctl('config', 'promote')).stdout).toMatch(/revision 2 promoted/);
+    const diff = await ctl('config', 'diff', '1', '2');
+    expect(diff.stdout).toContain('~ /etc/motd (selector:role=web): content');
+    expect(diff.stdout).toContain('    + hello');
+    expect((await ctl('config', 'rollback', '1')).stdout).toMatch(/published revision 3 with the content of revision 1/);
+    const history = await ctl('config', 'history', '-o', 'json');
+    expect(JSON.parse(history.stdout).revisions.map((r: { revision: number }) => r.revision)).toEqual([3, 2, 1]);
+    await eventually(async () => (await ctl('config', 'status', 'ctl-1')).stdout.includes('desired 3'));
+    expect((await ctl('config', 'drift')).stdout).toMatch(/no drift/);
+  });
+
+  it('manages provisioning profiles and groups and renders Ignition', async () => {
+    writeFileSync(
+      join(dir, 'worker.ign'),
+      JSON.stringify({ ignition: { version: '3.4.0' }, passwd: { users: [{ name: 'core', sshAuthorizedKeys: ['{{ssh_key}}'] }] } }),
+    );
+    writeFileSync(join(dir, 'bad.ign'), JSON.stringify({ ignition: { version: '3.4.0' }, passwd: { users: [{}] } }));
+    const bad = await ctl('provisioning', 'profiles', 'set', 'bad', '--file', join(dir, 'bad.ign'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/users\[0\]\.name: is required/);
+    expect((await ctl('provisioning', 'profiles', 'set', 'worker', '--file', join(dir, 'worker.ign'))).code).toBe(0);
+    expect((await ctl('provisioning', 'groups', 'set', 'all', '--profile', 'worker', '--meta', 'ssh_key=ssh-ed25519 AAAA')).code).toBe(0);
+    expect((await ctl('provisioning', 'groups', 'ls')).stdout).toMatch(/all\s+\(default\)\s+worker\s+ssh_key/);
+    const rendered = JSON.parse((await ctl('provisioning', 'render', '--mac', '52:54:00:00:00:01')).stdout);
+    expect(rendered.passwd.users[0].sshAuthorizedKeys).toEqual(['ssh-ed25519 AAAA']);
+  });
+});
