@@ -21,6 +21,8 @@ export class CatalogCache {
   private readonly serviceIndexes = new Map<string, number>();
   private readonly tombstones = new Map<string, number>();
   private readonly summaries = new Map<string, ServiceSummary>();
+  /** Each service's instances sorted by id, built on first read after a change. */
+  private readonly sorted = new Map<string, InstanceView[]>();
   private globalIndex = 0;
 
   get index(): number {
@@ -40,10 +42,15 @@ export class CatalogCache {
     return Math.max(1, this.serviceIndexes.get(service) ?? 0);
   }
 
-  /** Undefined when no instance of the service is registered. */
-  instancesOf(service: string): Iterable<InstanceView> | undefined {
+  /** Sorted by id; undefined when no instance of the service is registered. */
+  instancesOf(service: string): readonly InstanceView[] | undefined {
+    const cached = this.sorted.get(service);
+    if (cached) return cached;
     const m = this.byService.get(service);
-    return m && m.size > 0 ? m.values() : undefined;
+    if (!m || m.size === 0) return undefined;
+    const list = [...m.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.sorted.set(service, list);
+    return list;
   }
 
   all(): Iterable<InstanceView> {
@@ -124,6 +131,7 @@ export class CatalogCache {
     if (index > (this.serviceIndexes.get(service) ?? 0)) this.serviceIndexes.set(service, index);
     if (index > this.globalIndex) this.globalIndex = index;
     this.summaries.delete(service);
+    this.sorted.delete(service);
   }
 
   private put(view: InstanceView): void {
@@ -132,12 +140,14 @@ export class CatalogCache {
     if (!m) this.byService.set(view.service, (m = new Map()));
     m.set(view.id, view);
     this.summaries.delete(view.service);
+    this.sorted.delete(view.service);
   }
 
   private remove(view: InstanceView): void {
     this.instances.delete(view.id);
     this.byService.get(view.service)?.delete(view.id);
     this.summaries.delete(view.service);
+    this.sorted.delete(view.service);
   }
 
   private tomb(id: string, index: number): void {

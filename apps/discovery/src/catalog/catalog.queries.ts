@@ -56,7 +56,7 @@ export class CatalogQueries {
   async instances(q: z.output<typeof instancesQuerySchema>): Promise<InstancesReply> {
     await this.block(q.service, () => this.cache.serviceIndex(q.service), q.index, q.waitMs);
     const members = this.cache.instancesOf(q.service) ?? [];
-    const instances = filterInstances(members, await this.filterOf(q)).sort(byId);
+    const instances = filterInstances(members, await this.filterOf(q)); // already in id order
     return { index: this.cache.serviceIndex(q.service), instances };
   }
 

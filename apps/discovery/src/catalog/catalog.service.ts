@@ -64,17 +64,19 @@ export class CatalogService {
       });
       byService.set(c.service, list);
     }
+    const emits: Promise<unknown>[] = [];
     for (const [service, changes] of byService) {
       for (let i = 0; i < changes.length; i += CHANGES_PER_EVENT) {
         const data: ServiceChangedEvent = { service, index: committed.index, changes: changes.slice(i, i + CHANGES_PER_EVENT) };
-        try {
-          await this.bus.emit(DISCOVERY, serviceEvent(service), data, `discovery-${service}-${committed.index}-${i}`);
-        } catch (err) {
-          // Other replicas converge at their next resync; the change itself is committed.
-          this.logger.warn('could not emit change event', { service, index: committed.index, error: (err as Error).message });
-        }
+        emits.push(
+          this.bus.emit(DISCOVERY, serviceEvent(service), data, `discovery-${service}-${committed.index}-${i}`).catch((err: Error) => {
+            // Other replicas converge at their next resync; the change itself is committed.
+            this.logger.warn('could not emit change event', { service, index: committed.index, error: err.message });
+          }),
+        );
       }
     }
+    await Promise.all(emits);
   }
 
   /** A change event from any replica (our own come back too and are ignored as not newer). */
