@@ -13,7 +13,8 @@ import { BOOTSTRAP_TOKEN_NAME, type CreateTokenBody, type TokenView } from './to
 const CACHE_MS = 5000;
 
 interface Cached {
-  principal: Principal;
+  /** null: no live token has this hash (cached too, so repeated bad tokens do not each cost a query). */
+  principal: Principal | null;
   expiresAt: number | null;
   until: number;
 }
@@ -61,18 +62,15 @@ export class TokensService implements OnModuleInit, OnApplicationShutdown {
         throw new FleetError('unavailable', 'the token store (PostgreSQL) is unavailable; try again shortly');
       }
       const row = rows[0];
-      if (!row) {
-        this.cache.delete(key);
-        return null;
-      }
       entry = {
-        principal: { tokenId: row.id, name: row.name, role: row.role },
-        expiresAt: row.expires_at ? row.expires_at.getTime() : null,
+        principal: row ? { tokenId: row.id, name: row.name, role: row.role } : null,
+        expiresAt: row?.expires_at ? row.expires_at.getTime() : null,
         until: now + CACHE_MS,
       };
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(key, entry);
     }
+    if (!entry.principal) return null;
     if (entry.expiresAt !== null && entry.expiresAt <= now) return null;
     this.lastUsed.set(entry.principal.tokenId, new Date(now));
     return entry.principal;
@@ -117,7 +115,7 @@ export class TokensService implements OnModuleInit, OnApplicationShutdown {
         `UPDATE "gateway"."tokens" SET revoked_at = now() WHERE id = $1 RETURNING *`,
         [id],
       );
-      for (const [key, c] of this.cache) if (c.principal.tokenId === id) this.cache.delete(key);
+      for (const [key, c] of this.cache) if (c.principal?.tokenId === id) this.cache.delete(key);
       return toView(updated);
     });
   }
