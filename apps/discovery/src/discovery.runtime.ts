@@ -1,10 +1,11 @@
 import { hostname } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
-import { ensureReportStream, MessageBus, type DurableConsumer } from '#lib/messaging';
+import { ensureReportStream, MessageBus } from '#lib/messaging';
 import { JsonLogger } from '#lib/telemetry';
 import { serviceChangedEventSchema, DISCOVERY } from '#contracts/discovery';
 import { eventEnvelopeSchema } from '#contracts/common';
-import { consumeAgentReports, serveAgentRegistration } from './agents/agent.handlers.js';
+import { serveAgentRegistration } from './agents/agent.handlers.js';
+import { consumeAgentReports } from './agents/report-consumer.js';
 import { serveDiscoveryApi } from './api/api.handlers.js';
 import { CatalogQueries } from './catalog/catalog.queries.js';
 import { CatalogService } from './catalog/catalog.service.js';
@@ -27,7 +28,7 @@ const changeEventSchema = eventEnvelopeSchema.extend({ data: serviceChangedEvent
 @Injectable()
 export class DiscoveryRuntime {
   private readonly logger = new JsonLogger('discovery', 'runtime');
-  private consumers: DurableConsumer[] = [];
+  private consumers: Array<{ stop(): Promise<void> }> = [];
   private resyncTimer?: NodeJS.Timeout;
   private reaper?: Reaper;
   private dns?: DnsServer;
