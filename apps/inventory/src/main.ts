@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
@@ -37,23 +38,27 @@ export async function startInventoryService(env: NodeJS.ProcessEnv = process.env
     service: 'inventory',
     logger: logger.child('MessageBus'),
   });
-  let app: INestApplicationContext;
+  let app: INestApplicationContext | undefined;
+  let metrics: Server | undefined;
   try {
     await bus.ensureEventStream();
     app = await NestFactory.createApplicationContext(
       InventoryModule.forRoot(settingsFromEnv(config), bus, config.DATABASE_POOL_SIZE),
       { logger: new JsonLogger('inventory'), abortOnError: false },
     );
+    app.get(HeartbeatService).start();
+    app.get(InventoryApi).serve();
+    app.get(OfflineDetectorService).start();
+    bus.servePing(INVENTORY_VERSION);
+    await bus.nc.flush();
+    if (config.METRICS_PORT > 0) metrics = await startMetricsServer(config.METRICS_PORT, () => bus.isConnected);
   } catch (err) {
-    await bus.drain().catch(() => undefined);
+    // Half-started: release what was taken (the app's shutdown drains the bus).
+    if (app) await app.close().catch(() => undefined);
+    else await bus.drain().catch(() => undefined);
     throw err;
   }
-  app.get(HeartbeatService).start();
-  app.get(InventoryApi).serve();
-  app.get(OfflineDetectorService).start();
-  bus.servePing(INVENTORY_VERSION);
-  await bus.nc.flush();
-  const metrics = config.METRICS_PORT > 0 ? await startMetricsServer(config.METRICS_PORT, () => bus.isConnected) : undefined;
+  const running = app;
   logger.info('inventory service started', {
     subjectRoot: config.FLEET_SUBJECT_ROOT,
     heartbeatIntervalSeconds: config.HEARTBEAT_INTERVAL_SECONDS,
@@ -62,12 +67,16 @@ export async function startInventoryService(env: NodeJS.ProcessEnv = process.env
 
   let closing: Promise<void> | undefined;
   return {
-    app,
+    app: running,
     bus,
     close: () =>
       (closing ??= (async () => {
-        await new Promise<void>((resolve) => (metrics ? metrics.close(() => resolve()) : resolve()));
-        await app.close();
+        if (metrics) {
+          const closed = new Promise<void>((resolve) => metrics!.close(() => resolve()));
+          metrics.closeAllConnections();
+          await closed;
+        }
+        await running.close();
         logger.info('inventory service stopped');
       })()),
   };
