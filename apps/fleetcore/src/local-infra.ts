@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, chownSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -119,6 +119,17 @@ async function ensurePostgres(stateDir: string, infra: LocalInfra): Promise<void
   mkdirSync(socketDir, { recursive: true });
   const owner = process.getuid?.() === 0 ? postgresUid() : undefined;
   if (process.getuid?.() === 0 && !owner) throw new Error('running as root but there is no "postgres" user to run PostgreSQL as');
+  if (owner) {
+    // The postgres user must be able to reach its data directory through the state directory.
+    chmodSync(stateDir, statSync(stateDir).mode | 0o011);
+    const reach = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', resolve(stateDir)]);
+    if (reach.status !== 0) {
+      throw new Error(
+        `PostgreSQL runs as the "postgres" user, which cannot reach ${resolve(stateDir)} (a parent folder is private). ` +
+          'Use --state-dir under a folder it can enter, or set DATABASE_URL to a running server.',
+      );
+    }
+  }
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     if (owner) {
