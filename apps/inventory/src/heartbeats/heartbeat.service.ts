@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
 import { FleetError } from '#contracts/common';
-import { type Heartbeat, heartbeatSchema, helloAgainSchema } from '#contracts/inventory';
+import { type Heartbeat, fastParseHeartbeat, heartbeatSchema, helloAgainSchema } from '#contracts/inventory';
 import { MessageBus } from '#lib/messaging';
 import { JsonLogger, OncePerCause } from '#lib/telemetry';
 import { Sql } from '../database/sql.js';
@@ -64,6 +64,7 @@ export class HeartbeatService {
     this.subscription = this.bus.consume(this.bus.subjects.anyAgent('heartbeat'), {
       name: 'inventory.heartbeat',
       schema: heartbeatSchema,
+      fastParse: fastParseHeartbeat,
       maxBytes: HEARTBEAT_MAX_BYTES,
       trace: false,
       handler: (hb, ctx) => this.receive(ctx.nodeId, hb),
