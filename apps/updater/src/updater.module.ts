@@ -12,7 +12,6 @@ import { Membership } from './controller/membership.js';
 import { RolloutController } from './controller/rollout-controller.js';
 import type { UpdaterEnv } from './env.js';
 import { GroupPolicyService } from './locks/group-policy.service.js';
-import { LockWaiters } from './locks/lock-waiters.js';
 import { LocksHandlers } from './locks/locks.handlers.js';
 import { SemaphoreService } from './locks/semaphore.service.js';
 import { ReleasesHandlers } from './releases/releases.handlers.js';
@@ -35,7 +34,6 @@ export class UpdaterModule {
         ReleasesService,
         ReleasesHandlers,
         GroupPolicyService,
-        LockWaiters,
         SemaphoreService,
         LocksHandlers,
         DesiredService,

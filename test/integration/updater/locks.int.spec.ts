@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GroupLocksView, LockReply } from '#contracts/updater';
 import { encodeJson } from '#lib/messaging';
 import { eventually } from '../../support/infra.js';
+import { decideAcquire, decideRelease, decideRenew, type Holder } from '../../../apps/updater/src/locks/semaphore-rules.js';
 import { UpdaterHarness } from './harness.js';
 
 describe('updater: reboot semaphore', () => {
@@ -53,6 +54,39 @@ describe('updater: reboot semaphore', () => {
     expect(maxSeen).toBeGreaterThan(0);
   });
 
+  it('decides exactly as the semaphore rules model does, over a random sequence of requests', async () => {
+    await h.call('setGroupPolicy', { group: 'model', slots: 3 });
+    let model: Holder[] = [];
+    let seed = 42;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (let i = 0; i < 120; i++) {
+      const id = `m${rand(6)}`;
+      const op = rand(3);
+      const node = h.fleet.nodes.get(id) ?? h.fleet.add({ id, version: '1.0.0', group: 'model' });
+      if (op === 2) {
+        const expected = decideRelease({ capacity: 3, holders: model }, id, 0);
+        model = expected.holders;
+        const got = await node.lock('release', 'model');
+        expect({ i, released: got.granted === false && got.released }).toEqual({ i, released: expected.released });
+        continue;
+      }
+      const expected =
+        op === 0
+          ? decideAcquire({ capacity: 3, holders: model }, { id, leaseMs: 1e9, windowOpen: true }, 0)
+          : decideRenew({ capacity: 3, holders: model }, { id, leaseMs: 1e9 }, 0);
+      model = expected.holders;
+      const got = await node.lock(op === 0 ? 'acquire' : 'renew', 'model');
+      expect({ i, granted: got.granted, reason: got.granted ? null : got.reason, holders: got.holders }).toEqual({
+        i,
+        granted: expected.granted,
+        reason: expected.granted ? null : expected.reason,
+        holders: model.length,
+      });
+      if (got.granted && expected.granted) expect(got.newlyAcquired).toBe(expected.newlyAcquired);
+    }
+    expect(await holders('model')).toEqual(model.map((x) => x.id).sort());
+  });
+
   it('is recursive and owned: a second acquire keeps one slot; only the owner releases it', async () => {
     const a = await acquire('owner-1', 'solo');
     const b = await acquire('owner-1', 'solo');
@@ -63,6 +97,23 @@ describe('updater: reboot semaphore', () => {
     expect(await holders('solo')).toEqual(['owner-1']);
     await expect(h.call('releaseLock', { id: 'owner-1', group: 'solo' })).resolves.toEqual({ released: true });
     expect(await holders('solo')).toEqual([]);
+  });
+
+  it('queues a node denied a busy slot and tells it, oldest first, when one is freed', async () => {
+    const a = h.fleet.add({ id: 'q-a', version: '1.0.0', group: 'queue' });
+    const b = h.fleet.add({ id: 'q-b', version: '1.0.0', group: 'queue' });
+    const notices: unknown[] = [];
+    h.client.nc.subscribe(h.client.subjects.node('q-b', 'update.lock'), { callback: (_e, m) => void notices.push(m.json()) });
+    await h.client.nc.flush();
+    expect(await a.lock('acquire')).toMatchObject({ granted: true });
+    const denied = await b.lock('acquire');
+    expect(denied).toMatchObject({ granted: false, reason: 'lock_unavailable' });
+    expect(notices).toEqual([]);
+    await a.lock('release');
+    await eventually(() => notices.length === 1);
+    expect(notices[0]).toEqual({ v: 1, group: 'queue', event: 'slot_free' });
+    expect(await b.lock('acquire')).toMatchObject({ granted: true });
+    expect(await h.sql(`SELECT * FROM updater.lock_waiters WHERE "group" = 'queue'`)).toEqual([]);
   });
 
   it('lets a dead holder lapse: its lease expires, the slot is reaped and granted to the next', async () => {

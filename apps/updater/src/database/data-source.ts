@@ -3,6 +3,7 @@ import { createServiceDataSource, ensureDatabase, migrate } from '#lib/persisten
 import { UPDATER_ENTITIES } from './entities.js';
 import { UpdaterInitial1764118800000 } from './migrations/1764118800000-updater-initial.js';
 import { UpdaterLockWaiters1764122400000 } from './migrations/1764122400000-updater-lock-waiters.js';
+import { UpdaterSlotFunction1764126000000 } from './migrations/1764126000000-updater-slot-function.js';
 
 export const UPDATER_SCHEMA = 'updater';
 
@@ -11,7 +12,7 @@ export function createUpdaterDataSource(url: string, poolSize = 10): DataSource 
     url,
     schema: UPDATER_SCHEMA,
     entities: UPDATER_ENTITIES,
-    migrations: [UpdaterInitial1764118800000, UpdaterLockWaiters1764122400000],
+    migrations: [UpdaterInitial1764118800000, UpdaterLockWaiters1764122400000, UpdaterSlotFunction1764126000000],
     poolSize,
     applicationName: 'fleetcore-updater',
   });

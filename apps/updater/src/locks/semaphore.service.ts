@@ -1,125 +1,102 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource, QueryRunner } from 'typeorm';
-import { UPDATER_EVENTS, type GroupLocksView, type LockReply, type MaintenanceWindow } from '#contracts/updater';
+import type { DataSource } from 'typeorm';
+import { LOCK_NOTICE_TOPIC, UPDATER_EVENTS, type GroupLocksView, type LockNotice, type LockReply, type MaintenanceWindow } from '#contracts/updater';
+import type { MessageBus } from '#lib/messaging';
 import { counter } from '#lib/telemetry';
 import { UpdaterEvents } from '../common/updater-events.js';
-import { inTransaction, iso, returning } from '../common/sql.js';
-import { UPDATER_DB, UPDATER_ENV } from '../common/tokens.js';
+import { iso, returning } from '../common/sql.js';
+import { UPDATER_BUS, UPDATER_DB, UPDATER_ENV } from '../common/tokens.js';
 import type { UpdaterEnv } from '../env.js';
 import { isWindowOpen, nextWindowOpen } from '../windows/maintenance-window.js';
 import { GroupPolicyService } from './group-policy.service.js';
-import { LockWaiters } from './lock-waiters.js';
-import { decideAcquire, decideRelease, decideRenew, type AcquireDecision, type Holder } from './semaphore-rules.js';
 
 const T = '"updater"."reboot_locks"';
+const W = '"updater"."lock_waiters"';
 const lockRequests = counter('fleet_updater_lock_requests_total', 'Reboot-slot requests, by action and result', ['action', 'result']);
+const told = counter('fleet_updater_lock_waiters_notified_total', 'Waiting nodes told that a reboot slot was freed');
 
-interface HolderRow {
-  holder: string;
-  acquired_at: Date;
-  renewed_at: Date;
-  expires_at: Date;
+interface SlotRow {
+  granted: boolean;
+  newly: boolean;
+  reason: 'lock_unavailable' | 'outside_maintenance_window' | null;
+  expires_at: Date | null;
+  holders: number;
+  expired: string[];
+  now_ms: number;
 }
 
 /**
- * The reboot semaphore of each group, in PostgreSQL. Every change to a group's holders runs in a
- * transaction that first takes a transaction-scoped advisory lock on the group, so concurrent
- * requests from any number of replicas are serialised per group and capacity can never be
- * exceeded; the rules themselves are the pure `semaphore-rules`. Time is the database's clock,
- * so replicas with skewed clocks agree on lease expiry.
+ * The reboot semaphore of each group, in PostgreSQL. A grant is decided by the server-side
+ * function `updater.try_acquire_slot`, which takes a transaction-scoped advisory lock on the group
+ * first: grants in one group are serialised across every replica, so capacity is never exceeded,
+ * and the lock is held for microseconds, not client round trips. Releasing needs no lock (it only
+ * removes the caller's own row; a concurrent grant that still saw the row merely denies). A freed
+ * slot wakes the group's oldest waiters with a notice, so waiting nodes need not poll. Times come
+ * from the database clock, so replicas with skewed clocks agree on lease expiry.
  */
 @Injectable()
 export class SemaphoreService {
   constructor(
     @Inject(UPDATER_DB) private readonly db: DataSource,
     @Inject(UPDATER_ENV) private readonly env: UpdaterEnv,
+    @Inject(UPDATER_BUS) private readonly bus: MessageBus,
     private readonly policies: GroupPolicyService,
     private readonly events: UpdaterEvents,
-    private readonly waiters: LockWaiters,
   ) {}
 
-  async acquire(id: string, group: string, leaseSeconds?: number): Promise<LockReply> {
-    const policy = await this.policies.effective(group);
-    const leaseMs = (leaseSeconds ?? this.env.UPDATER_LOCK_LEASE_SECONDS) * 1000;
-    const early = await this.deniedWithoutLock(id, group, policy);
-    if (early) {
-      if (early.granted === false && early.reason === 'lock_unavailable') await this.waiters.add(group, id);
-      return early;
-    }
-    const { decision, now } = await this.withGroup(group, async (state, now) =>
-      decideAcquire({ capacity: policy.capacity, holders: state }, { id, leaseMs, windowOpen: isWindowOpen(policy.windows, now) }, now),
-    );
-    lockRequests.inc({ action: 'acquire', result: decision.granted ? 'granted' : decision.reason });
-    if (decision.granted && decision.newlyAcquired) {
-      this.events.emit(UPDATER_EVENTS.lockAcquired, { group, holder: id });
-      await this.waiters.remove(group, id);
-    }
-    if (!decision.granted && decision.reason === 'lock_unavailable') await this.waiters.add(group, id);
-    if (decision.expired.length > 0) await this.waiters.wake(group, decision.expired.length);
-    return this.reply(id, group, policy.capacity, decision, now, policy.windows);
+  acquire(id: string, group: string, leaseSeconds?: number): Promise<LockReply> {
+    return this.slot('acquire', id, group, leaseSeconds);
   }
 
-  async renew(id: string, group: string, leaseSeconds?: number): Promise<LockReply> {
-    const policy = await this.policies.effective(group);
-    const leaseMs = (leaseSeconds ?? this.env.UPDATER_LOCK_LEASE_SECONDS) * 1000;
-    const { decision, now } = await this.withGroup(group, async (state, now) =>
-      decideRenew({ capacity: policy.capacity, holders: state }, { id, leaseMs }, now),
-    );
-    lockRequests.inc({ action: 'renew', result: decision.granted ? 'granted' : decision.reason });
-    return this.reply(id, group, policy.capacity, decision, now, policy.windows);
+  renew(id: string, group: string, leaseSeconds?: number): Promise<LockReply> {
+    return this.slot('renew', id, group, leaseSeconds);
   }
 
   async release(id: string, group: string): Promise<{ released: boolean; holders: number; capacity: number }> {
     const policy = await this.policies.effective(group);
-    let released = false;
-    let holders = 0;
-    await inTransaction(this.db, async (q) => {
-      const { rows, now } = await this.lockGroup(q, group);
-      const d = decideRelease({ capacity: policy.capacity, holders: rows }, id, now);
-      await this.removeExpired(q, group, d.expired);
-      if (d.released) await q.query(`DELETE FROM ${T} WHERE "group" = $1 AND holder = $2`, [group, id]);
-      released = d.released;
-      holders = d.holders.length;
-    });
+    const [row] = await returning<{ released: number; holders: number }>(
+      this.db,
+      `WITH rel AS (DELETE FROM ${T} WHERE "group" = $1 AND holder = $2 RETURNING 1)
+       SELECT (SELECT count(*) FROM rel)::int AS released,
+              (SELECT count(*) FROM ${T} WHERE "group" = $1 AND expires_at > now())::int - (SELECT count(*) FROM rel)::int AS holders`,
+      [group, id],
+    );
+    const released = row.released > 0;
     lockRequests.inc({ action: 'release', result: released ? 'released' : 'not_held' });
     if (released) {
       this.events.emit(UPDATER_EVENTS.lockReleased, { group, holder: id, by: 'owner' });
-      await this.waiters.wake(group, 1);
+      await this.wake(group, 1);
     }
-    return { released, holders, capacity: policy.capacity };
+    return { released, holders: Math.max(0, row.holders), capacity: policy.capacity };
   }
 
   /** Admin: frees one holder's slot, or every slot of the group. */
   async forceRelease(group: string, id?: string): Promise<{ released: string[] }> {
-    const released = await inTransaction(this.db, async (q) => {
-      await this.lockGroup(q, group);
-      const rows: Array<{ holder: string }> = await returning(q,
-        `DELETE FROM ${T} WHERE "group" = $1 ${id ? 'AND holder = $2' : ''} RETURNING holder`,
-        id ? [group, id] : [group],
-      );
-      return rows.map((r) => r.holder);
-    });
+    const rows = await returning<{ holder: string }>(
+      this.db,
+      `DELETE FROM ${T} WHERE "group" = $1 ${id ? 'AND holder = $2' : ''} RETURNING holder`,
+      id ? [group, id] : [group],
+    );
+    const released = rows.map((r) => r.holder).sort();
     for (const holder of released) this.events.emit(UPDATER_EVENTS.lockReleased, { group, holder, by: 'forced' });
-    await this.waiters.wake(group, released.length);
+    await this.wake(group, released.length);
     return { released };
   }
 
-  /** Deletes expired leases everywhere (leader's periodic job); a dead holder frees its slot. */
+  /** Deletes expired leases everywhere (leader's periodic job): a dead holder frees its slot. */
   async reapExpired(): Promise<number> {
-    const rows: Array<{ group: string; holder: string }> = await returning(this.db,
-      `DELETE FROM ${T} WHERE expires_at <= now() RETURNING "group", holder`,
-    );
+    const rows = await returning<{ group: string; holder: string }>(this.db, `DELETE FROM ${T} WHERE expires_at <= now() RETURNING "group", holder`);
     const freed = new Map<string, number>();
     for (const r of rows) {
       this.events.emit(UPDATER_EVENTS.lockExpired, { group: r.group, holder: r.holder, by: 'expiry' });
       freed.set(r.group, (freed.get(r.group) ?? 0) + 1);
     }
-    for (const [group, n] of freed) await this.waiters.wake(group, n);
+    for (const [group, n] of freed) await this.wake(group, n);
     return rows.length;
   }
 
   async list(group?: string): Promise<{ items: GroupLocksView[] }> {
-    const rows: Array<HolderRow & { group: string }> = await this.db.query(
+    const rows: Array<{ group: string; holder: string; acquired_at: Date; renewed_at: Date; expires_at: Date }> = await this.db.query(
       `SELECT "group", holder, acquired_at, renewed_at, expires_at FROM ${T} WHERE expires_at > now() ${group ? 'AND "group" = $1' : ''}
        ORDER BY "group", acquired_at`,
       group ? [group] : [],
@@ -141,97 +118,61 @@ export class SemaphoreService {
     return { items };
   }
 
-  private async withGroup(
-    group: string,
-    decide: (holders: Holder[], now: number) => Promise<AcquireDecision>,
-  ): Promise<{ decision: AcquireDecision; now: number }> {
-    return inTransaction(this.db, async (q) => {
-      const { rows, now } = await this.lockGroup(q, group);
-      const decision = await decide(rows, now);
-      await this.removeExpired(q, group, decision.expired);
-      if (decision.granted) {
-        const h = decision.holder;
-        await q.query(
-          `INSERT INTO ${T} ("group", holder, acquired_at, renewed_at, expires_at)
-           VALUES ($1, $2, to_timestamp($3 / 1000.0), to_timestamp($4 / 1000.0), to_timestamp($5 / 1000.0))
-           ON CONFLICT ("group", holder) DO UPDATE SET renewed_at = EXCLUDED.renewed_at, expires_at = EXCLUDED.expires_at`,
-          [group, h.id, h.acquiredAt, h.renewedAt, h.expiresAt],
-        );
-      }
-      return { decision, now };
-    });
+  private async slot(action: 'acquire' | 'renew', id: string, group: string, leaseSeconds?: number): Promise<LockReply> {
+    const policy = await this.policies.effective(group);
+    const leaseMs = (leaseSeconds ?? this.env.UPDATER_LOCK_LEASE_SECONDS) * 1000;
+    const [row]: SlotRow[] = await this.db.query(`SELECT * FROM "updater"."try_acquire_slot"($1, $2, $3, $4, $5, $6)`, [
+      group,
+      id,
+      policy.capacity,
+      leaseMs,
+      isWindowOpen(policy.windows, Date.now()),
+      action === 'renew',
+    ]);
+    lockRequests.inc({ action, result: row.granted ? 'granted' : row.reason! });
+    for (const holder of row.expired) this.events.emit(UPDATER_EVENTS.lockExpired, { group, holder, by: 'expiry' });
+    if (row.granted && row.newly) this.events.emit(UPDATER_EVENTS.lockAcquired, { group, holder: id });
+    if (row.expired.length > 0) await this.wake(group, row.expired.length);
+    return this.reply(id, group, policy.capacity, row, policy.windows);
   }
 
-  /**
-   * A denial changes nothing, so it needs no lock: when the group is visibly full (or its window
-   * closed) and the caller holds no slot, answer from one unlocked read. Under contention (many
-   * nodes polling for few slots) this keeps the per-group advisory lock for real grants. A grant
-   * is only ever made under the lock, so capacity stays exact.
-   */
-  private async deniedWithoutLock(id: string, group: string, policy: { capacity: number; windows: MaintenanceWindow[] }): Promise<LockReply | null> {
-    const [row]: Array<{ live: number; mine: boolean; now: number }> = await this.db.query(
-      `SELECT count(*) FILTER (WHERE expires_at > now())::int AS live,
-              coalesce(bool_or(holder = $2 AND expires_at > now()), false) AS mine,
-              (extract(epoch FROM now()) * 1000)::float8 AS now
-         FROM ${T} WHERE "group" = $1`,
-      [group, id],
+  /** Wakes up to `2 × freed` of the group's oldest waiters (they queue again if denied again). */
+  private async wake(group: string, freed: number): Promise<void> {
+    if (freed <= 0) return;
+    const rows = await returning<{ holder: string }>(
+      this.db,
+      `DELETE FROM ${W} WHERE ("group", holder) IN (
+         SELECT "group", holder FROM ${W} WHERE "group" = $1 ORDER BY since LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING holder`,
+      [group, freed * 2],
     );
-    if (row.mine) return null;
-    const now = Number(row.now);
-    const windowOpen = isWindowOpen(policy.windows, now);
-    if (windowOpen && row.live < policy.capacity) return null;
-    const reason = windowOpen ? 'lock_unavailable' : 'outside_maintenance_window';
-    lockRequests.inc({ action: 'acquire', result: reason });
-    return this.reply(id, group, policy.capacity, { granted: false, reason, expired: [], holders: Array.from({ length: row.live }, () => ({ id: '', acquiredAt: 0, renewedAt: 0, expiresAt: 0 })) }, now, policy.windows);
+    const notice: LockNotice = { v: 1, group, event: 'slot_free' };
+    for (const r of rows) this.bus.publish(this.bus.subjects.node(r.holder, LOCK_NOTICE_TOPIC), notice);
+    told.inc(rows.length);
   }
 
-  /** Serialises every change to one group's holders; returns them and the database clock. */
-  private async lockGroup(q: QueryRunner, group: string): Promise<{ rows: Holder[]; now: number }> {
-    await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`fleetcore:updater:reboot-lock:${group}`]);
-    const rows: Array<HolderRow & { now: number }> = await q.query(
-      `SELECT holder, acquired_at, renewed_at, expires_at, (extract(epoch FROM now()) * 1000)::float8 AS now
-         FROM ${T} WHERE "group" = $1`,
-      [group],
-    );
-    const now = rows.length ? Number(rows[0].now) : Number((await q.query(`SELECT (extract(epoch FROM now()) * 1000)::float8 AS now`))[0].now);
-    return {
-      now,
-      rows: rows.map((r) => ({
-        id: r.holder,
-        acquiredAt: r.acquired_at.getTime(),
-        renewedAt: r.renewed_at.getTime(),
-        expiresAt: r.expires_at.getTime(),
-      })),
-    };
-  }
-
-  private async removeExpired(q: QueryRunner, group: string, expired: Holder[]): Promise<void> {
-    if (expired.length === 0) return;
-    await q.query(`DELETE FROM ${T} WHERE "group" = $1 AND holder = ANY($2::text[])`, [group, expired.map((h) => h.id)]);
-    for (const h of expired) this.events.emit(UPDATER_EVENTS.lockExpired, { group, holder: h.id, by: 'expiry' });
-  }
-
-  private reply(id: string, group: string, capacity: number, d: AcquireDecision, now: number, windows: Parameters<typeof nextWindowOpen>[0]): LockReply {
-    if (d.granted) {
+  private reply(id: string, group: string, capacity: number, row: SlotRow, windows: MaintenanceWindow[]): LockReply {
+    if (row.granted) {
       return {
         granted: true,
         group,
         holder: id,
-        newlyAcquired: d.newlyAcquired,
-        expiresAt: new Date(d.holder.expiresAt).toISOString(),
+        newlyAcquired: row.newly,
+        expiresAt: iso(row.expires_at)!,
         capacity,
-        holders: d.holders.length,
+        holders: row.holders,
       };
     }
+    const now = Number(row.now_ms);
     let retryAfterSeconds: number | null = this.env.UPDATER_LOCK_RETRY_SECONDS;
-    let message = `all ${capacity} reboot slot(s) of group ${group} are held`;
-    if (d.reason === 'outside_maintenance_window') {
+    let message = `all ${capacity} reboot slot(s) of group ${group} are held; you are queued and will be notified`;
+    if (row.reason === 'outside_maintenance_window') {
       const next = nextWindowOpen(windows, now);
       retryAfterSeconds = next === null ? null : Math.max(1, Math.ceil((next - now) / 1000));
       message = `group ${group} is outside its maintenance window${next === null ? '' : `; next opens at ${new Date(next).toISOString()}`}`;
-    } else if (!d.holders.some((h) => h.id === id) && d.holders.length < capacity) {
+    } else if (row.holders < capacity) {
       message = `no live reboot slot held by ${id} in group ${group}`;
     }
-    return { granted: false, group, holder: id, reason: d.reason, message, retryAfterSeconds, capacity, holders: d.holders.length };
+    return { granted: false, group, holder: id, reason: row.reason!, message, retryAfterSeconds, capacity, holders: row.holders };
   }
 }
