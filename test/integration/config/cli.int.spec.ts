@@ -60,8 +60,7 @@ describe('fleetctl config and provisioning against the real gateway and services
     expect(ls.stdout).toMatch(/global\s+\/etc\/app\/app\.toml\s+0640\s+\d+\s+app\.service/);
     await ctl('config', 'set', '/etc/motd', '--content', 'hello', '--scope', 'selector=role=web');
     await ctl('config', 'publish', '-m', 'second', '--canary', 'role=web');
-    const status = await ctl('config', 'status');
-    expect(status.stdout).toMatch(/canary 2 on 1 node/);
+    await eventually(async () => /canary 2 on 1 node/.test((await ctl('config', 'status')).stdout));
     expect((await ctl('config', 'promote')).stdout).toMatch(/revision 2 promoted/);
     const diff = await ctl('config', 'diff', '1', '2');
     expect(diff.stdout).toContain('~ /etc/motd (selector:role=web): content');

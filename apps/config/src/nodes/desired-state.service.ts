@@ -6,7 +6,7 @@ import { MessageBus } from '#lib/messaging';
 import { JsonLogger, counter, histogram } from '#lib/telemetry';
 import { Db } from '../database/data-source.js';
 import { inCanary } from '../logic/canary.js';
-import type { NodeFacts } from '../logic/merge.js';
+import type { CompiledConfigSet, NodeFacts } from '../logic/merge.js';
 import { RevisionStore, type DeploymentState } from '../revisions/revision-store.js';
 import { Batcher } from './batcher.js';
 
@@ -18,6 +18,9 @@ interface NodeRow {
   desired_hash: string | null;
   canary: boolean;
 }
+
+/** Nodes whose desired state is stored and announced per statement. */
+const NOTICE_CHUNK = 1000;
 
 const notices = counter('fleet_config_notices_total', 'Desired-state notices sent to agents');
 const reconcileSeconds = histogram('fleet_config_reconcile_seconds', 'Time to recompute desired state for a set of nodes', ['scope']);
@@ -36,6 +39,8 @@ export class DesiredStateService {
   private queue: Promise<unknown> = Promise.resolve();
   private fullPending = false;
   private readonly rows = new Batcher<string, NodeRow>((ids) => this.loadRows(ids));
+  /** One deployment read per burst of bundle requests (the key is irrelevant). */
+  private readonly deployments = new Batcher<number, DeploymentState>(async () => new Map([[0, await this.store.deployment()]]), 3, 1_000_000);
   /** Nodes asking before their registration event arrived: facts fetched and stored in bulk. */
   private readonly newcomers = new Batcher<string, true>((ids) => this.learn(ids), 20, 1000);
 
@@ -78,22 +83,31 @@ export class DesiredStateService {
     if (ids.length) await this.db.query('DELETE FROM "config"."nodes" WHERE "node_id" = ANY($1::text[])', [ids]);
   }
 
-  /** The effective bundle of one node, for its stored desired revision. */
+  /**
+   * The effective bundle of one node, computed from its stored facts and the deployment as it is
+   * now (read once per batch of requests), so an agent always gets the current truth even while
+   * the stored desired rows are still being rewritten after a publish.
+   */
   async bundleFor(nodeId: string): Promise<Bundle> {
     let row = await this.rows.get(nodeId);
-    if (!row || row.desired_revision === null) {
+    if (!row) {
       if (!(await this.newcomers.get(nodeId))) throw new FleetError('not_found', `the inventory knows no node ${nodeId}`);
       row = (await this.loadRows([nodeId])).get(nodeId);
-      if (!row || row.desired_revision === null) throw new FleetError('unavailable', `no desired state for ${nodeId} yet`);
+      if (!row) throw new FleetError('unavailable', `no desired state for ${nodeId} yet`);
     }
-    const compiled = await this.store.compiled(row.desired_revision);
+    const deployment = await this.deployments.get(0);
+    const { revision, compiled } = await this.target(deployment!, row);
     const eff = compiled.effective({ nodeId, group: row.group, labels: row.labels });
-    if (eff.hash !== row.desired_hash) {
-      // The facts changed between the notice and this fetch; the node will get a fresh notice.
-      void this.enqueue(() => this.reconcile([nodeId]));
-    }
     bundles.inc({ result: 'ok' });
-    return { v: 1, nodeId, revision: row.desired_revision, hash: eff.hash, files: eff.files };
+    return { v: 1, nodeId, revision, hash: eff.hash, files: eff.files };
+  }
+
+  /** The revision a node should be on, and that revision's compiled set. */
+  private async target(d: DeploymentState, row: NodeRow): Promise<{ revision: number; canary: boolean; compiled: CompiledConfigSet }> {
+    const canaryDef = d.canary ? (d.canary.percent !== null ? { percent: d.canary.percent } : { selector: d.canary.selector ?? '' }) : undefined;
+    const isCanary = !!(d.canary && canaryDef && inCanary(canaryDef, { nodeId: row.node_id, group: row.group, labels: row.labels }));
+    const revision = isCanary ? d.canary!.revision : d.stableRevision;
+    return { revision, canary: isCanary, compiled: await this.store.compiled(revision) };
   }
 
   private enqueue(fn: () => Promise<void>): Promise<void> {
@@ -110,37 +124,35 @@ export class DesiredStateService {
       ? [...(await this.loadRows(ids)).values()]
       : await this.db.query<NodeRow>('SELECT "node_id", "group", "labels", "desired_revision", "desired_hash", "canary" FROM "config"."nodes"');
     const changed = await this.compute(rows, deployment);
-    if (changed.length) {
+    // Bundles follow the deployment itself, not these rows, so every notice goes out first and
+    // the rows (what status reports as desired) are written after, one statement per chunk.
+    for (let start = 0; start < changed.length; start += NOTICE_CHUNK) {
+      for (const c of changed.slice(start, start + NOTICE_CHUNK)) {
+        const notice: ConfigNotice = { v: 1, revision: c.revision, hash: c.hash };
+        this.bus.publish(this.bus.subjects.node(c.nodeId, CONFIG_NOTICE_TOPIC), notice);
+      }
+      await this.bus.nc.flush();
+    }
+    notices.inc(changed.length);
+    for (let start = 0; start < changed.length; start += NOTICE_CHUNK) {
+      const chunk = changed.slice(start, start + NOTICE_CHUNK);
       await this.db.query(
         `UPDATE "config"."nodes" n SET "desired_revision" = u.r, "desired_hash" = u.h, "canary" = u.c, "desired_at" = now()
          FROM unnest($1::text[], $2::int[], $3::text[], $4::bool[]) AS u(i, r, h, c) WHERE n."node_id" = u.i`,
-        [changed.map((c) => c.nodeId), changed.map((c) => c.revision), changed.map((c) => c.hash), changed.map((c) => c.canary)],
+        [chunk.map((c) => c.nodeId), chunk.map((c) => c.revision), chunk.map((c) => c.hash), chunk.map((c) => c.canary)],
       );
-      for (let i = 0; i < changed.length; i++) {
-        const c = changed[i];
-        const notice: ConfigNotice = { v: 1, revision: c.revision, hash: c.hash };
-        this.bus.publish(this.bus.subjects.node(c.nodeId, CONFIG_NOTICE_TOPIC), notice);
-        if (i % 1000 === 999) await this.bus.nc.flush();
-      }
-      await this.bus.nc.flush();
-      notices.inc(changed.length);
     }
     stop();
     if (!ids) this.logger.info('desired state recomputed', { nodes: rows.length, changed: changed.length, stable: deployment.stableRevision, canary: deployment.canary?.revision });
   }
 
   private async compute(rows: NodeRow[], d: DeploymentState): Promise<Array<{ nodeId: string; revision: number; hash: string; canary: boolean }>> {
-    const stable = await this.store.compiled(d.stableRevision);
-    const canarySet = d.canary ? await this.store.compiled(d.canary.revision) : undefined;
-    const canaryDef = d.canary ? (d.canary.percent !== null ? { percent: d.canary.percent } : { selector: d.canary.selector ?? '' }) : undefined;
     const out: Array<{ nodeId: string; revision: number; hash: string; canary: boolean }> = [];
     for (const row of rows) {
-      const facts = { nodeId: row.node_id, group: row.group, labels: row.labels };
-      const isCanary = !!(d.canary && canaryDef && inCanary(canaryDef, facts));
-      const revision = isCanary ? d.canary!.revision : d.stableRevision;
-      const { hash } = (isCanary ? canarySet! : stable).effective(facts);
-      if (revision !== row.desired_revision || hash !== row.desired_hash || isCanary !== row.canary) {
-        out.push({ nodeId: row.node_id, revision, hash, canary: isCanary });
+      const { revision, canary, compiled } = await this.target(d, row);
+      const { hash } = compiled.effective({ nodeId: row.node_id, group: row.group, labels: row.labels });
+      if (revision !== row.desired_revision || hash !== row.desired_hash || canary !== row.canary) {
+        out.push({ nodeId: row.node_id, revision, hash, canary });
       }
     }
     return out;
