@@ -14,12 +14,13 @@
  *     by agent reports at a steady pace, and the delay from the report to the event and to each
  *     blocking query's return is measured.
  *
- * Options: --nodes 500 --services 10 --names 50 --rate 200 --seconds 10 --changes 200.
+ * Options: --nodes 500 --services 10 --names 50 --rate 50 --seconds 10 --changes 200.
  * Env: NATS_URL, BENCH_PG_URL (admin URL of the PostgreSQL server).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -105,7 +106,7 @@ async function run(): Promise<void> {
       nodes: { type: 'string', default: '500' },
       services: { type: 'string', default: '10' },
       names: { type: 'string', default: '50' },
-      rate: { type: 'string', default: '200' },
+      rate: { type: 'string', default: '50' },
       seconds: { type: 'string', default: '10' },
       changes: { type: 'string', default: '200' },
     },
@@ -177,18 +178,34 @@ async function run(): Promise<void> {
     const passing = performance.now() - t0;
     console.log(`  registered ${nodes * perNode} instances in ${(registered / 1000).toFixed(1)} s; all passing after ${(passing / 1000).toFixed(1)} s`);
 
-    // 2. queries at a fixed rate
+    // 2. queries: service time one at a time, then at a fixed rate
+    const serial = async (n: number, fn: (i: number) => Promise<void>) => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        await fn(i);
+        out.push(performance.now() - t);
+      }
+      return out;
+    };
+    const httpOnce = async (i: number) => {
+      const res = await fetch(`${gateway}/api/v1/services/${service(i)}?passing`, { headers: auth });
+      if (res.status !== 200) throw new Error(String(res.status));
+      await res.arrayBuffer();
+    };
+    const natsOnce = async (i: number) =>
+      void (await bus.request(bus.subjects.svc('discovery', 'instances'), { service: service(i), passingOnly: true }, 10_000));
+    console.log(`
+service time, one request at a time (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores)`);
+    console.log(stats('NATS discovery.instances', await serial(200, natsOnce)));
+    console.log(stats('gateway GET /api/v1/services/<name>?passing', await serial(200, httpOnce)));
     const probe = await (await fetch(`${gateway}/api/v1/services/${service(0)}?passing`, { headers: auth })).text();
     console.log(`\nqueries at ${rate}/s for ${seconds} s each (one service's passing instances: ${(JSON.parse(probe) as InstancesReply).instances.length} instances, ${Math.round(probe.length / 1024)} KiB)`);
     const healthz = await fixedRate(rate, seconds, async () => void (await (await fetch(`${gateway}/healthz`)).arrayBuffer()));
     console.log(stats('baseline: gateway GET /healthz', healthz.latencies));
-    const natsQ = await fixedRate(rate, seconds, async (i) => void (await bus.request(bus.subjects.svc('discovery', 'instances'), { service: service(i), passingOnly: true }, 10_000)));
+    const natsQ = await fixedRate(rate, seconds, natsOnce);
     console.log(stats('baseline: NATS discovery.instances (no HTTP)', natsQ.latencies));
-    const httpQ = await fixedRate(rate, seconds, async (i) => {
-      const res = await fetch(`${gateway}/api/v1/services/${service(i)}?passing`, { headers: auth });
-      if (res.status !== 200) throw new Error(String(res.status));
-      await res.arrayBuffer();
-    });
+    const httpQ = await fixedRate(rate, seconds, httpOnce);
     console.log(stats('gateway GET /api/v1/services/<name>?passing', httpQ.latencies));
     if (healthz.errors + natsQ.errors + httpQ.errors > 0) console.log(`  errors: ${healthz.errors + natsQ.errors + httpQ.errors}`);
 
@@ -275,6 +292,7 @@ async function run(): Promise<void> {
     console.log(stats('report → gateway HTTP blocking query returns', httpDelays));
     console.log(stats('report → NATS blocking query returns', natsDelays));
     const p99 = Math.max(percentile(eventDelays, 99), percentile(httpDelays, 99));
+    console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     console.log(`\ntarget: health change visible to watchers in < 1 s at p99 → ${p99 < 1000 ? 'met' : 'MISSED'} (${ms(p99)})`);
     void Promise.allSettled(watchers);
   } finally {
