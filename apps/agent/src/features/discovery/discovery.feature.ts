@@ -81,7 +81,8 @@ export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
       t.unref();
       this.timers.push(t);
     };
-    if (config.servicesDir) every(config.rescanSeconds * 1000, () => void this.reload());
+    // Virtual nodes share one definition set: read once, not rescanned by thousands of timers.
+    if (config.servicesDir && !ctx.simulated) every(config.rescanSeconds * 1000, () => void this.reload());
     every(config.summaryIntervalSeconds * 1000, () => this.sendSummary());
   }
 
@@ -139,8 +140,18 @@ export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
     };
   }
 
-  /** Sends the full set; retried with backoff until the discovery service answers. */
-  private async register(attempt = 0): Promise<void> {
+  private chain: Promise<void> = Promise.resolve();
+
+  /**
+   * Sends the full set; retried with backoff until the discovery service answers. Registrations
+   * run one at a time, so an older set can never overtake a newer one.
+   */
+  private register(attempt = 0): Promise<void> {
+    this.chain = this.chain.then(() => this.registerNow(attempt));
+    return this.chain;
+  }
+
+  private async registerNow(attempt: number): Promise<void> {
     const ctx = this.ctx;
     if (!ctx || this.stopped) return;
     clearTimeout(this.retry);
