@@ -14,9 +14,12 @@
  * connections), one `/v3/kv/put`, time until 50/99/100 % of the watchers saw the event. Skipped
  * with a message when no `etcd` binary is found.
  *
- * Options: --nodes 10000 --etcd-connections 8 --skip-etcd. Env: NATS_URL, BENCH_PG_URL.
+ * The virtual agents run in `--workers` child processes (default 4), each its own simulator, so
+ * the agents' CPU does not delay the parent's measurements.
+ *
+ * Options: --nodes 10000 --workers 4 --etcd-connections 8 --skip-etcd. Env: NATS_URL, BENCH_PG_URL.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -82,7 +85,7 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
 
 // ---------------------------------------------------------------- Fleetcore
 
-async function benchFleetcore(nodes: number): Promise<{ asked: Timeline; notices: Timeline; nats: Timeline; stored: Timeline; setupSeconds: number }> {
+async function benchFleetcore(nodes: number, workers: number): Promise<{ asked: Timeline; notices: Timeline; nats: Timeline; stored: Timeline; setupSeconds: number }> {
   const suffix = randomBytes(4).toString('hex');
   const dbName = `fc_bench_config_${suffix}`;
   const root = `benchcfg${suffix}`;
@@ -95,7 +98,7 @@ async function benchFleetcore(nodes: number): Promise<{ asked: Timeline; notices
   const children: ChildProcess[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'fleet-bench-config-'));
   const db = new pg.Client({ connectionString: dbUrl.toString() });
-  let sim: Awaited<ReturnType<typeof startSimulator>> | undefined;
+  const agentWorkers: ChildProcess[] = [];
   let bus: MessageBus | undefined;
   try {
     children.push(startService('inventory', { ...env, HEARTBEAT_INTERVAL_SECONDS: '60', HEARTBEAT_FLUSH_MS: '500' }));
@@ -105,18 +108,25 @@ async function benchFleetcore(nodes: number): Promise<{ asked: Timeline; notices
     await db.connect();
 
     const setupStart = performance.now();
-    console.log(`starting ${nodes} virtual agents with the config feature...`);
-    sim = await startSimulator({
-      nodes,
-      prefix: 'cfg-',
-      natsUrl: NATS_URL,
-      subjectRoot: root,
-      dataDir,
-      heartbeatIntervalSeconds: 60,
-      features: [configFeature],
-      featureConfig: { config: { managedRoots: ['/etc'], driftIntervalSeconds: 3600 } },
-    });
-    await sim.allRegistered();
+    console.log(`starting ${nodes} virtual agents with the config feature in ${workers} processes...`);
+    const per = Math.ceil(nodes / workers);
+    for (let w = 0; w < workers; w++) {
+      const count = Math.min(per, nodes - w * per);
+      if (count <= 0) break;
+      const child = fork(fileURLToPath(import.meta.url), ['--worker', '--first', String(w * per + 1), '--nodes', String(count), '--root', root, '--data-dir', dataDir], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      agentWorkers.push(child);
+    }
+    await Promise.all(
+      agentWorkers.map(
+        (child) =>
+          new Promise<void>((resolve, reject) => {
+            child.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error))));
+            child.once('exit', (code) => reject(new Error(`agent worker exited with ${code}`)));
+          }),
+      ),
+    );
     const count = async (revision: number) =>
       (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM config.nodes WHERE applied_revision = $1', [revision])).rows[0].n;
     await until('every node to acknowledge the initial revision', async () => (await count(0)) === nodes, 300_000, 500);
@@ -174,7 +184,16 @@ async function benchFleetcore(nodes: number): Promise<{ asked: Timeline; notices
     askSub.unsubscribe();
     return { asked: percentiles(asked, nodes), notices: percentiles(noticed, nodes), nats: percentiles([...arrivals.values()], nodes), stored: percentiles(stored, nodes), setupSeconds };
   } finally {
-    await sim?.stop().catch(() => undefined);
+    await Promise.all(
+      agentWorkers.map(async (child) => {
+        if (child.exitCode !== null) return;
+        const done = new Promise((r) => child.once('exit', r));
+        child.send({ stop: true });
+        const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await done;
+        clearTimeout(t);
+      }),
+    );
     await bus?.drain().catch(() => undefined);
     for (const c of children) await stopChild(c);
     await db.end().catch(() => undefined);
@@ -325,6 +344,34 @@ async function benchEtcd(watchers: number, connections: number): Promise<Timelin
   }
 }
 
+// ---------------------------------------------------------------- agent worker (child mode)
+
+/**
+ * Child mode: one share of the virtual agents, so the agents' CPU is spread over processes as a
+ * real fleet's is spread over machines, and the parent's timestamps are not delayed by them.
+ */
+async function agentWorker(first: number, nodes: number, root: string, dataDir: string): Promise<void> {
+  JsonLogger.setLevel('error');
+  const sim = await startSimulator({
+    nodes,
+    firstIndex: first,
+    prefix: 'cfg-',
+    natsUrl: NATS_URL,
+    subjectRoot: root,
+    dataDir,
+    heartbeatIntervalSeconds: 60,
+    features: [configFeature],
+    featureConfig: { config: { managedRoots: ['/etc'], driftIntervalSeconds: 3600 } },
+  });
+  await sim.allRegistered();
+  process.send?.({ ready: true });
+  process.on('message', async (m: { stop?: boolean }) => {
+    if (!m.stop) return;
+    await sim.stop().catch(() => undefined);
+    process.exit(0);
+  });
+}
+
 // ---------------------------------------------------------------- main
 
 async function run(): Promise<void> {
@@ -333,11 +380,23 @@ async function run(): Promise<void> {
       nodes: { type: 'string', default: '10000' },
       'etcd-connections': { type: 'string', default: '8' },
       'skip-etcd': { type: 'boolean', default: false },
+      workers: { type: 'string', default: '4' },
+      worker: { type: 'boolean', default: false },
+      first: { type: 'string', default: '1' },
+      root: { type: 'string', default: '' },
+      'data-dir': { type: 'string', default: '' },
     },
   });
   JsonLogger.setLevel('error');
   const nodes = Number(values.nodes);
-  const fleet = await benchFleetcore(nodes);
+  if (values.worker) {
+    await agentWorker(Number(values.first), nodes, values.root!, values['data-dir']!).catch((err: Error) => {
+      process.send?.({ error: err.message });
+      process.exit(1);
+    });
+    return;
+  }
+  const fleet = await benchFleetcore(nodes, Number(values.workers));
   const etcd = values['skip-etcd'] ? 'skipped (--skip-etcd)' : await benchEtcd(nodes, Number(values['etcd-connections']));
 
   console.log(`\nconfig fan-out to ${nodes} nodes (time from the publish request)`);
