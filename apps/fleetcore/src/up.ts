@@ -13,6 +13,29 @@ export interface UpOptions {
   only?: string[];
 }
 
+let stopped = false;
+
+function waitForSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const shutdown = () => {
+      stopped = true;
+      resolve();
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+}
+
+async function waitUntilReady(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !stopped) {
+    const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
 /** The admin token for a local platform lives in .fleetcore/, so fleetctl can be pointed at it. */
 function localAdminToken(stateDir: string): string {
   if (process.env.FLEET_ADMIN_TOKEN) return process.env.FLEET_ADMIN_TOKEN;
@@ -50,6 +73,7 @@ export async function up(options: UpOptions): Promise<void> {
     READY_SERVICES: process.env.READY_SERVICES ?? backends.join(','),
   };
   const pretty = process.stdout.isTTY === true;
+  const started = Date.now();
   const processes: Supervised[] = chosen.map(
     (s) =>
       new Supervised(
@@ -60,19 +84,6 @@ export async function up(options: UpOptions): Promise<void> {
         pretty,
       ),
   );
-  if (options.demoNodes > 0) {
-    const agentCli = fileURLToPath(new URL('../../agent/src/cli.js', import.meta.url));
-    processes.push(
-      new Supervised(
-        'agents',
-        process.execPath,
-        [agentCli, 'simulate', '--nodes', String(options.demoNodes), '--nats-url', infra.natsUrl,
-          '--subject-root', process.env.FLEET_SUBJECT_ROOT ?? 'fleet', '--data-dir', join(options.stateDir, 'demo-agents')],
-        baseEnv,
-        pretty,
-      ),
-    );
-  }
   for (const p of processes) p.start();
 
   const port = process.env.PORT ?? '8080';
@@ -85,12 +96,33 @@ export async function up(options: UpOptions): Promise<void> {
       '',
     ].join('\n'),
   );
+  const stop = waitForSignal();
+  if (chosen.some((s) => s.name === 'gateway')) {
+    const ready = await Promise.race([waitUntilReady(`http://127.0.0.1:${port}/readyz`, 120_000), stop.then(() => false)]);
+    console.log(
+      ready
+        ? `[fleetcore] platform ready in ${((Date.now() - started) / 1000).toFixed(1)} s`
+        : '[fleetcore] platform not ready after 120 s; see the service logs above',
+    );
+  }
 
-  await new Promise<void>((resolve) => {
-    const shutdown = () => resolve();
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-  });
+  // Demo agents start once the platform answers, so they register at once instead of backing off.
+  if (options.demoNodes > 0 && !stopped) {
+    const agentCli = fileURLToPath(new URL('../../agent/src/cli.js', import.meta.url));
+    processes.push(
+      new Supervised(
+        'agents',
+        process.execPath,
+        [agentCli, 'simulate', '--nodes', String(options.demoNodes), '--nats-url', infra.natsUrl,
+          '--subject-root', process.env.FLEET_SUBJECT_ROOT ?? 'fleet', '--data-dir', join(options.stateDir, 'demo-agents')],
+        baseEnv,
+        pretty,
+      ),
+    );
+    processes[processes.length - 1].start();
+  }
+
+  await stop;
   console.log('[fleetcore] stopping');
   await Promise.all([...processes].reverse().map((p) => p.stop()));
   for (const child of infra.children.reverse()) {
