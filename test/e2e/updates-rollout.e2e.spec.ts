@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { NodePage } from '#contracts/inventory';
 import type { GroupLocksView, ReleaseView, RolloutView } from '#contracts/updater';
 import { MessageBus } from '#lib/messaging';
@@ -169,14 +169,18 @@ describe('rollouts over 200 simulated agents', () => {
       rebootSlotsPerGroup: SLOTS,
       failureThresholdPercent: 1,
     });
+    onTestFinished(() => updaterCall('rollouts.abort', { id: rollout.id, reason: 'e2e: next rollout' }).then(() => undefined));
     const paused = await eventually(async () => {
       const r = await updaterCall<RolloutView>('rollouts.get', { id: rollout.id });
       return r.state === 'paused' ? r : undefined;
-    }, 60_000, 300);
+    }, 60_000, 300).catch((err) => {
+      throw new Error(`${(err as Error).message}\n--- updater\n${updater.output().slice(-3000)}\n--- simulator\n${simulator.output().slice(-3000)}`);
+    });
     expect(paused.counts.total).toBe(x86Ids.length);
     expect(paused.reason).toMatch(/wave 1: \d+ of \d+ nodes failed/);
+    // It pauses as soon as the failed share passes 1%, possibly before wave 1 has finished.
     const failed = (paused.waves[0].byState.rolled_back ?? 0) + (paused.waves[0].byState.failed ?? 0);
-    expect(failed).toBeGreaterThanOrEqual(2);
+    expect(failed / paused.waves[0].total).toBeGreaterThan(0.01);
     const opened = await updaterCall<{ total: number }>('rollouts.nodes', { id: rollout.id, wave: 1, activated: true, limit: 1 });
     expect(opened.total).toBe(0);
     // Failures are rollbacks done by the nodes themselves, reported with the failed check.
@@ -186,7 +190,6 @@ describe('rollouts over 200 simulated agents', () => {
       limit: 10,
     });
     expect(rolledBack.items[0]).toMatchObject({ code: 'health_check_failed', message: expect.stringContaining('simulated') });
-    await updaterCall('rollouts.abort', { id: rollout.id, reason: 'e2e: next rollout' });
   });
 
   it('finishes a rollout whose updater was SIGKILLed and restarted mid-way, losing no node', async () => {
@@ -214,8 +217,16 @@ describe('rollouts over 200 simulated agents', () => {
     const by = done.counts.byState;
     expect(done.counts.total).toBe(x86Ids.length);
     expect((by.succeeded ?? 0) + (by.rolled_back ?? 0) + (by.failed ?? 0)).toBe(x86Ids.length);
-    const expectedRollbacks = x86Ids.filter((id) => simulatedHealthFails(seed, id, '1.2.0', FAIL_RATE)).length;
-    expect(by.rolled_back ?? 0).toBe(expectedRollbacks);
+    const expectedRollbacks = x86Ids.filter((id) => simulatedHealthFails(seed, id, '1.2.0', FAIL_RATE)).sort();
+    const rolledBack = await updaterCall<{ items: Array<{ nodeId: string; code: string | null; message: string | null }> }>('rollouts.nodes', {
+      id: rollout.id,
+      state: 'rolled_back',
+      limit: 1000,
+    });
+    expect(
+      rolledBack.items.map((n) => n.nodeId).sort(),
+      JSON.stringify(rolledBack.items.map((n) => [n.nodeId, n.code, n.message])),
+    ).toEqual(expectedRollbacks);
     // Every success the updater recorded is a machine that really runs 1.2.0, and vice versa.
     const running = await eventually(async () => {
       const page = await bus.request<NodePage>(bus.subjects.svc('inventory', 'list'), { version: '1.2.0', limit: 1000 });

@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Subscription } from '@nats-io/transport-node';
-import { UPDATE_NOTICE_TOPIC, desiredUpdateSchema } from '#contracts/updater';
+import { LOCK_NOTICE_TOPIC, UPDATE_NOTICE_TOPIC, desiredUpdateSchema, lockNoticeSchema } from '#contracts/updater';
 import type { AgentContext, AgentFeature, FeatureFacts, FeatureFactsInput } from '../../feature.js';
 import { hash32 } from '../../simulator/prng.js';
 import { AbBackend } from './ab-backend.js';
@@ -29,7 +29,7 @@ export class UpdatesFeature implements AgentFeature<UpdatesConfig> {
   private booted: Promise<BootInfo> | undefined;
   private ctx: AgentContext | undefined;
   private runner: UpdateRunner | undefined;
-  private notices: Subscription | undefined;
+  private notices: Subscription[] = [];
   private loop: Promise<void> | undefined;
   private stopped = false;
   private wakeUp: (() => void) | undefined;
@@ -76,16 +76,26 @@ export class UpdatesFeature implements AgentFeature<UpdatesConfig> {
     // A report that fails here (NATS still down at boot) is sent again by the loop's steps.
     await this.runner.afterBoot(boot).catch((err: Error) => ctx.logger.warn('could not report the boot outcome yet', { reason: err.message }));
     if (boot.outcome !== 'unchanged') await ctx.refreshHello().catch(() => undefined);
-    this.notices = ctx.bus.consume(ctx.bus.subjects.node(ctx.nodeId, UPDATE_NOTICE_TOPIC), {
-      name: 'agent.update-notice',
-      schema: desiredUpdateSchema,
-      queue: false,
-      trace: false,
-      handler: (notice) => {
-        this.noticed = fromWire(notice);
-        this.wake();
-      },
-    });
+    this.notices.push(
+      ctx.bus.consume(ctx.bus.subjects.node(ctx.nodeId, UPDATE_NOTICE_TOPIC), {
+        name: 'agent.update-notice',
+        schema: desiredUpdateSchema,
+        queue: false,
+        trace: false,
+        handler: (notice) => {
+          this.noticed = fromWire(notice);
+          this.wake();
+        },
+      }),
+      // A reboot slot of our group was freed: ask again now rather than at the next retry.
+      ctx.bus.consume(ctx.bus.subjects.node(ctx.nodeId, LOCK_NOTICE_TOPIC), {
+        name: 'agent.lock-notice',
+        schema: lockNoticeSchema,
+        queue: false,
+        trace: false,
+        handler: () => this.wake(),
+      }),
+    );
     this.loop = this.run(config);
   }
 
@@ -96,7 +106,7 @@ export class UpdatesFeature implements AgentFeature<UpdatesConfig> {
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
-    this.notices?.unsubscribe();
+    for (const sub of this.notices) sub.unsubscribe();
     this.wake();
     await this.loop;
   }
@@ -118,7 +128,8 @@ export class UpdatesFeature implements AgentFeature<UpdatesConfig> {
         }
         next = 'error';
       }
-      if (this.stopped) return;
+      // A process-restart "reboot" is on its way: stepping again could ask for a second restart.
+      if (this.stopped || (next === 'rebooting' && (this.ctx?.simulated || config.rebootMode === 'restart'))) return;
       const seconds =
         next === 'idle' ? config.pollSeconds
         : next === 'wait' ? Math.min(runner.retryAfterSeconds ?? config.lockRetrySeconds, config.pollSeconds)
