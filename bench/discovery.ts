@@ -56,7 +56,9 @@ function freePort(): Promise<number> {
 }
 
 function startService(svc: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [main(svc)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_PROFILE=<dir>: CPU profiles of the services, written when they exit.
+  const prof = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...prof, main(svc)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr!.on('data', (d) => {
     const line = String(d);
     if (/"level":"error"|Error/.test(line)) process.stderr.write(`[${svc}] ${line}`);
