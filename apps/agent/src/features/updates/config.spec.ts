@@ -39,3 +39,14 @@ describe('simulated health-check failures', () => {
     expect(ids.some((id) => simulatedHealthFails(7, id, '1.1.0', 0))).toBe(false);
   });
 });
+
+describe('version order the agent refuses downgrades by', () => {
+  it('orders Flatcar, Fedora CoreOS and semver-style versions numerically, pre-releases first', async () => {
+    const { compareVersions } = await import('#contracts/updater');
+    expect(compareVersions('3815.2.0', '3760.2.0')).toBeGreaterThan(0);
+    expect(compareVersions('39.20240112.3.0', '39.20240210.3.0')).toBeLessThan(0);
+    expect(compareVersions('1.10.0', '1.9.9')).toBeGreaterThan(0);
+    expect(compareVersions('1.0.0-rc.1', '1.0.0')).toBeLessThan(0);
+    expect(compareVersions('1.0.0+build.7', '1.0.0')).toBe(0);
+  });
+});
