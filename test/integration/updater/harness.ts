@@ -105,7 +105,7 @@ export function signedPayload(seed: string) {
 }
 
 export interface RolloutNodesPage {
-  items: Array<{ nodeId: string; state: string; code: string | null; wave: number; rollback: boolean; activatedAt: string | null; transitions: Array<{ state: string; at: string; code?: string }> }>;
+  items: Array<{ nodeId: string; state: string; code: string | null; wave: number; bucket: number; rollback: boolean; activatedAt: string | null; transitions: Array<{ state: string; at: string; code?: string }> }>;
   total: number;
   nextCursor: string | null;
 }

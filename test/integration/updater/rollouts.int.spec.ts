@@ -110,6 +110,24 @@ describe('updater: rollouts to real inventory nodes driven by virtual agents', (
     h.fleet.stopAuto();
   });
 
+  it('ramps a linear rollout by stable buckets over its duration and completes', async () => {
+    await fleet('linear', 12);
+    await h.fleet.startAuto();
+    const { rollout: r } = await rollout('linear', { strategy: { type: 'linear', durationSeconds: 3 }, rebootSlotsPerGroup: 12 });
+    // Part-way through the ramp only the lowest buckets have been offered the update.
+    const early = await eventually(async () => {
+      const rows = await allRolloutNodes(h, r.id, { activated: true });
+      return rows.length > 0 && rows.length < 12 ? rows : null;
+    });
+    const activatedBuckets = new Set(early.map((x) => x.nodeId));
+    const all = await allRolloutNodes(h, r.id);
+    const maxActive = Math.max(...all.filter((x) => activatedBuckets.has(x.nodeId)).map((x) => x.bucket));
+    for (const x of all) if (!activatedBuckets.has(x.nodeId)) expect(x.bucket).toBeGreaterThan(maxActive);
+    await waitState(r.id, 'completed');
+    expect((await get(r.id)).counts).toEqual({ total: 12, byState: { succeeded: 12 } });
+    h.fleet.stopAuto();
+  });
+
   it('marks a node that stops making progress failed with code timeout', async () => {
     const nodes = await fleet('slow', 3);
     nodes[1].behaviour = 'silent';

@@ -90,6 +90,7 @@ export class ControllerRunner implements OnApplicationBootstrap, OnApplicationSh
         if (Date.now() - this.lastReap >= this.env.UPDATER_REAP_MS) {
           this.lastReap = Date.now();
           await this.semaphore.reapExpired();
+          await this.semaphore.wakeIdle();
         }
       } catch (err) {
         this.logger.error('controller pass failed', err as Error);

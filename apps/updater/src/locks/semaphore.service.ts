@@ -121,12 +121,20 @@ export class SemaphoreService {
   private async slot(action: 'acquire' | 'renew', id: string, group: string, leaseSeconds?: number): Promise<LockReply> {
     const policy = await this.policies.effective(group);
     const leaseMs = (leaseSeconds ?? this.env.UPDATER_LOCK_LEASE_SECONDS) * 1000;
+    const windowOpen = isWindowOpen(policy.windows, Date.now());
+    if (action === 'acquire') {
+      const denied = await this.deniedWithoutLock(id, group, policy.capacity, windowOpen);
+      if (denied) {
+        lockRequests.inc({ action, result: denied.reason! });
+        return this.reply(id, group, policy.capacity, denied, policy.windows);
+      }
+    }
     const [row]: SlotRow[] = await this.db.query(`SELECT * FROM "updater"."try_acquire_slot"($1, $2, $3, $4, $5, $6)`, [
       group,
       id,
       policy.capacity,
       leaseMs,
-      isWindowOpen(policy.windows, Date.now()),
+      windowOpen,
       action === 'renew',
     ]);
     lockRequests.inc({ action, result: row.granted ? 'granted' : row.reason! });
@@ -134,6 +142,51 @@ export class SemaphoreService {
     if (row.granted && row.newly) this.events.emit(UPDATER_EVENTS.lockAcquired, { group, holder: id });
     if (row.expired.length > 0) await this.wake(group, row.expired.length);
     return this.reply(id, group, policy.capacity, row, policy.windows);
+  }
+
+  /**
+   * A denial changes nothing but the waiter queue, so it needs no group lock: when the group is
+   * visibly full (or its window closed) and the caller holds no slot, one unlocked statement
+   * answers and queues the caller. When thousands of nodes ask at once (a wave opens), this keeps
+   * the group's advisory lock, and the connections waiting on it, for requests that can succeed.
+   * Grants only ever happen under the lock, so capacity stays exact.
+   */
+  private async deniedWithoutLock(id: string, group: string, capacity: number, windowOpen: boolean): Promise<SlotRow | null> {
+    const [row]: Array<{ live: number; mine: boolean; now_ms: number }> = await this.db.query(
+      `WITH s AS (
+         SELECT count(*) FILTER (WHERE expires_at > now())::int AS live,
+                coalesce(bool_or(holder = $2 AND expires_at > now()), false) AS mine
+           FROM ${T} WHERE "group" = $1),
+       q AS (INSERT INTO ${W} ("group", holder) SELECT $1, $2 FROM s WHERE NOT s.mine AND s.live >= $3 AND $4
+             ON CONFLICT DO NOTHING RETURNING 1)
+       SELECT s.live, s.mine, (extract(epoch FROM now()) * 1000)::float8 AS now_ms FROM s`,
+      [group, id, capacity, windowOpen],
+    );
+    if (row.mine || (windowOpen && row.live < capacity)) return null;
+    return {
+      granted: false,
+      newly: false,
+      reason: windowOpen ? 'lock_unavailable' : 'outside_maintenance_window',
+      expires_at: null,
+      holders: row.live,
+      expired: [],
+      now_ms: row.now_ms,
+    };
+  }
+
+  /**
+   * Safety net for lost notices (leader, with the reaper): wakes waiters of groups that have
+   * free slots nobody is taking.
+   */
+  async wakeIdle(): Promise<void> {
+    const groups: Array<{ group: string; live: number }> = await this.db.query(
+      `SELECT w."group", (SELECT count(*) FROM ${T} l WHERE l."group" = w."group" AND l.expires_at > now())::int AS live
+         FROM (SELECT DISTINCT "group" FROM ${W}) w`,
+    );
+    for (const g of groups) {
+      const free = (await this.policies.effective(g.group)).capacity - g.live;
+      if (free > 0) await this.wake(g.group, free);
+    }
   }
 
   /** Wakes up to `2 × freed` of the group's oldest waiters (they queue again if denied again). */

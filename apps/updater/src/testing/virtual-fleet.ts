@@ -20,6 +20,18 @@ import {
  * JetStream with message ids, and reboot slots by request/reply. Used by the integration tests
  * (which also drive single steps by hand) and by `bench/rollout.ts`.
  */
+/** Agents retry what the platform did not answer in time; so do virtual nodes. */
+async function retrying<T>(work: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 250 * i));
+    }
+  }
+}
+
 export type Behaviour = 'ok' | 'download_fails' | 'health_fails' | 'silent';
 
 export interface VirtualNodeOptions {
@@ -72,18 +84,23 @@ export class VirtualNode {
   }
 
   async desired(): Promise<DesiredUpdate> {
-    return desiredUpdateSchema.parse(await this.bus.request(this.bus.subjects.agent(this.id, AGENT_UPDATE_VERBS.desired), { v: 1 }, 10_000));
+    const reply = await retrying(() => this.bus.request(this.bus.subjects.agent(this.id, AGENT_UPDATE_VERBS.desired), { v: 1 }, 10_000));
+    return desiredUpdateSchema.parse(reply);
   }
 
   async report(report: Omit<UpdateReportInput, 'v' | 'at'> & { at?: string }): Promise<void> {
     const full = { v: 1 as const, at: new Date().toISOString(), ...report };
-    await this.bus.js.publish(this.bus.subjects.agentReport(this.id, UPDATE_REPORT_AREA), encodeJson(full), {
-      msgID: updateReportMsgId(this.id, full),
-    });
+    await retrying(() =>
+      this.bus.js.publish(this.bus.subjects.agentReport(this.id, UPDATE_REPORT_AREA), encodeJson(full), {
+        msgID: updateReportMsgId(this.id, full),
+      }),
+    );
   }
 
   async lock(action: 'acquire' | 'renew' | 'release', group = this.group): Promise<LockReply> {
-    const reply = (await this.bus.request(this.bus.subjects.agent(this.id, AGENT_UPDATE_VERBS.lock), { v: 1, action, group }, 10_000)) as LockReply;
+    const reply = (await retrying(() =>
+      this.bus.request(this.bus.subjects.agent(this.id, AGENT_UPDATE_VERBS.lock), { v: 1, action, group }, 10_000),
+    )) as LockReply;
     if (action === 'acquire' && reply.granted) this.fleet?.noteHolder(group, this.id, true);
     return reply;
   }
