@@ -58,6 +58,7 @@ export function fromWire(desired: WireDesired): DesiredUpdate | null {
     rollback: u.rollback,
     group: u.group,
     payload: u.release.payload,
+    revision: u.revision,
   };
 }
 

@@ -12,6 +12,8 @@ export interface DesiredUpdate {
   group: string;
   /** Null only for a rollback to a release the platform no longer knows: switch slots. */
   payload: { url: string; sha256: string; size: number; signature: string } | null;
+  /** Grows with every change of this node's desired update; orders notices against fetches. */
+  revision?: number;
 }
 
 export type ReportedState =

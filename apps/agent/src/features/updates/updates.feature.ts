@@ -34,7 +34,9 @@ export class UpdatesFeature implements AgentFeature<UpdatesConfig> {
   private stopped = false;
   private wakeUp: (() => void) | undefined;
   private woken = false;
-  private noticed: DesiredUpdate | null | undefined;
+  private noticed: DesiredUpdate | undefined;
+  private lastRevision = -1;
+  private protocol: NatsUpdateProtocol | undefined;
   private readonly abort = new AbortController();
 
   async facts(input: FeatureFactsInput<UpdatesConfig>): Promise<FeatureFacts> {
@@ -63,7 +65,7 @@ export class UpdatesFeature implements AgentFeature<UpdatesConfig> {
     this.runner = new UpdateRunner({
       backend,
       store: new UpdateStateStore(dir, !ctx.simulated),
-      protocol: new NatsUpdateProtocol(ctx.bus, ctx.nodeId),
+      protocol: (this.protocol = new NatsUpdateProtocol(ctx.bus, ctx.nodeId)),
       arch: ctx.facts().arch,
       trustedKeys,
       downloadDir: join(dir, 'download'),
@@ -83,7 +85,10 @@ export class UpdatesFeature implements AgentFeature<UpdatesConfig> {
         queue: false,
         trace: false,
         handler: (notice) => {
-          this.noticed = fromWire(notice);
+          // A newer desired update is used as is; "none", or anything that could be stale
+          // (notices from several replicas may cross), is checked with a fetch.
+          const desired = fromWire(notice);
+          this.noticed = desired && (desired.revision ?? -1) > this.lastRevision ? desired : undefined;
           this.wake();
         },
       }),
@@ -141,12 +146,10 @@ export class UpdatesFeature implements AgentFeature<UpdatesConfig> {
 
   /** A notice carries the desired update; use it once instead of asking again. */
   private async desired(): Promise<DesiredUpdate | null> {
-    if (this.noticed !== undefined) {
-      const noticed = this.noticed;
-      this.noticed = undefined;
-      return noticed;
-    }
-    return new NatsUpdateProtocol(this.ctx!.bus, this.ctx!.nodeId).fetchDesired();
+    const desired = this.noticed ?? (await this.protocol!.fetchDesired());
+    this.noticed = undefined;
+    if (desired?.revision !== undefined) this.lastRevision = Math.max(this.lastRevision, desired.revision);
+    return desired;
   }
 
   private healthCheck(ctx: AgentContext, config: UpdatesConfig, signal: AbortSignal): Promise<CheckResult> {
