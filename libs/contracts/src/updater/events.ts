@@ -9,7 +9,10 @@ export const UPDATER_EVENTS = {
   /** Every rollout state change: started, paused, resumed, completed, aborted, rolled_back. */
   rolloutState: 'rollout.state',
   waveOpened: 'rollout.wave_opened',
+  /** Superseded by `node.states` (not emitted): one event per transition was too many at fleet scale. */
   nodeState: 'node.state',
+  /** Node transitions of one rollout, batched (≤ 500 per event, in order). */
+  nodeStates: 'node.states',
   lockAcquired: 'lock.acquired',
   lockReleased: 'lock.released',
   lockExpired: 'lock.expired',
@@ -33,6 +36,11 @@ export const nodeStateEventSchema = z.object({
   code: z.string().nullable(),
   at: z.string(),
 });
+export const nodeStatesEventSchema = z.object({
+  rolloutId: z.string(),
+  transitions: z.array(nodeStateEventSchema.omit({ rolloutId: true })),
+});
+
 export const lockEventSchema = z.object({
   group: z.string(),
   holder: z.string(),
