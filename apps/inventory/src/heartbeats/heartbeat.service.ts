@@ -43,7 +43,7 @@ export class HeartbeatService {
     @Inject(Sql) private readonly sql: Sql,
     @Inject(InventoryEvents) private readonly events: InventoryEvents,
     @Inject(NodeQueryService) private readonly nodes: NodeQueryService,
-    @Inject(INVENTORY_SETTINGS) private readonly settings: InventorySettings,
+    @Inject(INVENTORY_SETTINGS) settings: InventorySettings,
   ) {
     this.helloAgain = new HelloAgainLimiter(settings.helloAgainMinIntervalMs);
     this.pipeline = new HeartbeatPipeline({
