@@ -147,6 +147,13 @@ async function run(): Promise<void> {
   };
   const inventory = startChild('inventory', env);
   const updater = startChild('updater', env);
+  const onSignal = () => {
+    inventory.kill('SIGTERM');
+    updater.kill('SIGTERM');
+    process.exit(130);
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   const bus = await MessageBus.connect({ url: NATS_URL, name: 'bench-rollout', subjectRoot: root, service: 'bench' });
   const db = new pg.Pool({ connectionString: dbUrl.toString(), max: 2 });
   try {

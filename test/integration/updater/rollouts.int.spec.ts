@@ -81,7 +81,11 @@ describe('updater: rollouts to real inventory nodes driven by virtual agents', (
     expect(rows[0].transitions.map((t) => t.state)).toEqual(['pending', 'downloading', 'staged', 'awaiting_reboot', 'rebooting', 'verifying', 'succeeded']);
     await eventually(() => events.some((e) => e.type === 'updater.rollout.state' && e.data.rolloutId === r.id && e.data.state === 'completed'));
     expect(events.filter((e) => e.type === 'updater.rollout.wave_opened' && e.data.rolloutId === r.id).map((e) => e.data.wave)).toEqual([0, 1, 2]);
-    expect(events.filter((e) => e.type === 'updater.node.state' && e.data.rolloutId === r.id).length).toBeGreaterThanOrEqual(30 * 6);
+    const transitions = events
+      .filter((e) => e.type === 'updater.node.states' && e.data.rolloutId === r.id)
+      .flatMap((e) => e.data.transitions as Array<{ nodeId: string; state: string }>);
+    expect(transitions.filter((t) => t.state === 'succeeded').length).toBe(30);
+    expect(transitions.length).toBe(30 * 6);
     h.fleet.stopAuto();
   });
 

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { UPDATER_EVENTS, type DesiredUpdate } from '#contracts/updater';
+import type { DesiredUpdate } from '#contracts/updater';
 import { JsonLogger, OncePerCause, counter } from '#lib/telemetry';
-import { UpdaterEvents } from '../common/updater-events.js';
+import { UpdaterEvents, type NodeTransitionEvent } from '../common/updater-events.js';
 import { returning } from '../common/sql.js';
 import { UPDATER_DB } from '../common/tokens.js';
 import { ControllerSignal } from '../controller/controller-signal.js';
@@ -124,6 +124,7 @@ export class ReportsService {
     const retry: ReportItem[] = [];
     const failedByRollout = new Map<string, string[]>();
     let terminal = false;
+    const emitted: NodeTransitionEvent[] = [];
     for (const c of changes) {
       const k = key(c.row.rollout_id, c.row.node_id);
       if (!done.has(k)) {
@@ -132,7 +133,7 @@ export class ReportsService {
       }
       let from = c.row.state;
       for (const t of c.added) {
-        this.events.emit(UPDATER_EVENTS.nodeState, {
+        emitted.push({
           rolloutId: c.row.rollout_id,
           nodeId: c.row.node_id,
           from,
@@ -151,6 +152,7 @@ export class ReportsService {
         failedByRollout.set(c.row.rollout_id, list);
       }
     }
+    this.events.emitNodeTransitions(emitted);
     const notices = new Map<string, DesiredUpdate>();
     for (const [rolloutId, nodeIds] of failedByRollout) {
       for (const [k, v] of await this.desired.clear(this.db, rolloutId, nodeIds)) notices.set(k, v);

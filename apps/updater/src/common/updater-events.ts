@@ -1,8 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { MessageBus } from '#lib/messaging';
 import { JsonLogger, OncePerCause, counter } from '#lib/telemetry';
-import { UPDATER } from '#contracts/updater';
+import { UPDATER, UPDATER_EVENTS } from '#contracts/updater';
 import { UPDATER_BUS } from './tokens.js';
+
+export interface NodeTransitionEvent {
+  rolloutId: string;
+  nodeId: string;
+  from: string;
+  state: string;
+  rollback: boolean;
+  code: string | null;
+  at: string;
+}
 
 const emitted = counter('fleet_updater_events_total', 'Updater events published, by event and result', ['event', 'result']);
 
@@ -30,6 +40,21 @@ export class UpdaterEvents {
       });
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
+  }
+
+  /** Node transitions, one `node.states` event per rollout and 500 transitions. */
+  emitNodeTransitions(transitions: NodeTransitionEvent[]): void {
+    const byRollout = new Map<string, Array<Omit<NodeTransitionEvent, 'rolloutId'>>>();
+    for (const { rolloutId, ...t } of transitions) {
+      const list = byRollout.get(rolloutId) ?? [];
+      list.push(t);
+      byRollout.set(rolloutId, list);
+    }
+    for (const [rolloutId, list] of byRollout) {
+      for (let i = 0; i < list.length; i += 500) {
+        this.emit(UPDATER_EVENTS.nodeStates, { rolloutId, transitions: list.slice(i, i + 500) });
+      }
+    }
   }
 
   async flush(): Promise<void> {

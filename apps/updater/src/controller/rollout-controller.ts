@@ -3,7 +3,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { UPDATER_EVENTS, type DesiredUpdate, type RolloutState } from '#contracts/updater';
 import { JsonLogger, counter, histogram } from '#lib/telemetry';
 import { DesiredService } from '../agents/desired.service.js';
-import { UpdaterEvents } from '../common/updater-events.js';
+import { UpdaterEvents, type NodeTransitionEvent } from '../common/updater-events.js';
 import { inTransaction, returning } from '../common/sql.js';
 import { UPDATER_DB, UPDATER_ENV } from '../common/tokens.js';
 import type { UpdaterEnv } from '../env.js';
@@ -31,6 +31,7 @@ interface WaveStat {
 interface Effects {
   notices: Map<string, DesiredUpdate>;
   emits: Array<[string, unknown]>;
+  transitions: NodeTransitionEvent[];
 }
 
 /**
@@ -80,7 +81,7 @@ export class RolloutController {
         if (snapshot.state === 'pending') return;
       }
     }
-    const effects: Effects = { notices: new Map(), emits: [] };
+    const effects: Effects = { notices: new Map(), emits: [], transitions: [] };
     await inTransaction(this.db, async (q) => {
       const rows: Array<RolloutRow & { now_ms: number }> = await q.query(
         `SELECT *, (extract(epoch FROM now()) * 1000)::float8 AS now_ms FROM ${R} WHERE id = $1 FOR UPDATE`,
@@ -99,6 +100,7 @@ export class RolloutController {
     });
     await this.desired.notify(effects.notices);
     for (const [event, data] of effects.emits) this.events.emit(event, data);
+    this.events.emitNodeTransitions(effects.transitions);
   }
 
   private async progress(q: QueryRunner, r: RolloutRow, now: number, fx: Effects): Promise<void> {
@@ -201,12 +203,9 @@ export class RolloutController {
     timedOut.inc(rows.length);
     const cleared = await this.desired.clear(q, r.id, rows.map((x) => x.node_id));
     for (const [k, v] of cleared) fx.notices.set(k, v);
-    for (const x of rows) {
-      fx.emits.push([
-        UPDATER_EVENTS.nodeState,
-        { rolloutId: r.id, nodeId: x.node_id, from: x.from, state: 'failed', rollback: x.rollback, code: 'timeout', at: x.at },
-      ]);
-    }
+    fx.transitions.push(
+      ...rows.map((x) => ({ rolloutId: r.id, nodeId: x.node_id, from: x.from, state: 'failed', rollback: x.rollback, code: 'timeout', at: x.at })),
+    );
   }
 
   private async rollbackProgress(q: QueryRunner, r: RolloutRow, fx: Effects): Promise<void> {

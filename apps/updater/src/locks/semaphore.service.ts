@@ -63,10 +63,9 @@ export class SemaphoreService {
     );
     const released = row.released > 0;
     lockRequests.inc({ action: 'release', result: released ? 'released' : 'not_held' });
-    if (released) {
-      this.events.emit(UPDATER_EVENTS.lockReleased, { group, holder: id, by: 'owner' });
-      await this.wake(group, 1);
-    }
+    // Grants and owners' releases are not events (two per node per update); forced releases and
+    // expiries, which an operator wants to see, are.
+    if (released) await this.wake(group, 1);
     return { released, holders: Math.max(0, row.holders), capacity: policy.capacity };
   }
 
@@ -139,7 +138,6 @@ export class SemaphoreService {
     ]);
     lockRequests.inc({ action, result: row.granted ? 'granted' : row.reason! });
     for (const holder of row.expired) this.events.emit(UPDATER_EVENTS.lockExpired, { group, holder, by: 'expiry' });
-    if (row.granted && row.newly) this.events.emit(UPDATER_EVENTS.lockAcquired, { group, holder: id });
     if (row.expired.length > 0) await this.wake(group, row.expired.length);
     return this.reply(id, group, policy.capacity, row, policy.windows);
   }

@@ -98,9 +98,9 @@ export class RolloutActions {
     });
     await this.desired.notify(result.notices);
     this.events.emit(UPDATER_EVENTS.rolloutState, { rolloutId: id, version: result.rollout.version, from: result.from, state: 'rolled_back', reason });
-    for (const t of result.transitions) {
-      this.events.emit(UPDATER_EVENTS.nodeState, { rolloutId: id, nodeId: t.nodeId, from: t.from, state: 'pending', rollback: true, code: null, at: t.at });
-    }
+    this.events.emitNodeTransitions(
+      result.transitions.map((t) => ({ rolloutId: id, nodeId: t.nodeId, from: t.from, state: 'pending', rollback: true, code: null, at: t.at })),
+    );
     this.wake();
   }
 
