@@ -133,8 +133,21 @@ async function benchFleetcore(nodes: number, workers: number): Promise<{ asked: 
     const setupSeconds = (performance.now() - setupStart) / 1000;
     console.log(`setup: ${nodes} agents registered and on revision 0 after ${setupSeconds.toFixed(1)} s`);
 
-    // Let the setup traffic settle before timing.
-    await sleep(2000);
+    // Let the setup traffic settle before timing: the config service has consumed every
+    // registration event and every initial report.
+    const { jetstreamManager } = await import('@nats-io/jetstream');
+    const jsm = await jetstreamManager(bus.nc);
+    const idle = async (stream: string, durable: string) => {
+      const info = await jsm.consumers.info(stream, durable);
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    };
+    await until(
+      'the config service to drain its consumers',
+      async () => (await idle(bus!.subjects.eventsStream, 'config-inventory-events')) && (await idle(bus!.subjects.reportsStream, 'config-reports')),
+      300_000,
+      500,
+    );
+    await sleep(1000);
     const arrivals = new Map<string, number>();
     let t0 = 0;
     const sub = bus.nc.subscribe(bus.subjects.anyAgentReport('config'), {
@@ -403,7 +416,8 @@ async function run(): Promise<void> {
   console.log('                                      50%        99%       100%');
   const row = (label: string, t: Timeline) => console.log(`${label.padEnd(36)}${ms(t.p50).padStart(8)}${ms(t.p99).padStart(11)}${ms(t.p100).padStart(11)}`);
   row('Fleetcore notice sent to agents', fleet.notices);
-  row('Fleetcore bundle requested by agents', fleet.asked);
+  if (fleet.asked.p50 !== undefined) row('Fleetcore bundle requested by agents', fleet.asked);
+  else console.log('(bundles travelled inline with the notices: no bundle requests)');
   row('Fleetcore ack received (NATS)', fleet.nats);
   row('Fleetcore ack stored (PostgreSQL)', fleet.stored);
   if (typeof etcd === 'string') console.log(`etcd: ${etcd}`);

@@ -19,6 +19,8 @@ export const configEnvSchema = baseEnvSchema.extend({
   /** Agent reports are written in batches: at most this long or this many per statement. */
   CONFIG_REPORT_FLUSH_MS: durationMs(20),
   CONFIG_REPORT_BATCH: z.coerce.number().int().min(1).max(10_000).default(1000),
+  /** Bundles whose files' JSON is at most this big go inline in the notice (0: always fetch). */
+  CONFIG_INLINE_NOTICE_BYTES: z.coerce.number().int().min(0).max(512 * 1024).default(16 * 1024),
   LEADER_RETRY_MS: durationMs(2000),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
 });

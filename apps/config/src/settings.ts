@@ -8,6 +8,8 @@ export interface ConfigSettings {
   reportFlushMs: number;
   reportBatch: number;
   leaderRetryMs: number;
+  /** Bundles up to this size (JSON of the files) travel inside the notice. */
+  inlineNoticeBytes: number;
 }
 
 export const CONFIG_SETTINGS = Symbol('CONFIG_SETTINGS');
@@ -25,5 +27,6 @@ export function settingsFromEnv(env: ConfigEnv): ConfigSettings {
     reportFlushMs: env.CONFIG_REPORT_FLUSH_MS,
     reportBatch: env.CONFIG_REPORT_BATCH,
     leaderRetryMs: env.LEADER_RETRY_MS,
+    inlineNoticeBytes: env.CONFIG_INLINE_NOTICE_BYTES,
   };
 }

@@ -41,6 +41,8 @@ describe('config service with real PostgreSQL, NATS and inventory', () => {
     expect(bundle.revision).toBe(1);
     expect(bundle.hash).toBe(notice.hash);
     expect(bundle.hash).toBe(bundleHash(bundle.files));
+    // Small bundles travel inline with the notice.
+    expect(notice.files).toEqual(bundle.files);
     expect(bundle.files.map((f) => [f.path, f.content, f.mode])).toEqual([
       ['/etc/app.conf', 'web\n', 0o600],
       ['/etc/zone', 'a', 0o644],

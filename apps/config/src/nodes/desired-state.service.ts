@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FleetError } from '#contracts/common';
-import { CONFIG_NOTICE_TOPIC, type Bundle, type ConfigNotice } from '#contracts/config';
+import { CONFIG_NOTICE_TOPIC, type Bundle, type ConfigFile } from '#contracts/config';
 import { INVENTORY, inventoryVerbs, type NodeView } from '#contracts/inventory';
 import { MessageBus } from '#lib/messaging';
 import { JsonLogger, counter, histogram } from '#lib/telemetry';
@@ -8,7 +8,16 @@ import { Db } from '../database/data-source.js';
 import { inCanary } from '../logic/canary.js';
 import type { CompiledConfigSet, NodeFacts } from '../logic/merge.js';
 import { RevisionStore, type DeploymentState } from '../revisions/revision-store.js';
+import { CONFIG_SETTINGS, type ConfigSettings } from '../settings.js';
 import { Batcher } from './batcher.js';
+
+interface Change {
+  nodeId: string;
+  revision: number;
+  hash: string;
+  canary: boolean;
+  files: ConfigFile[];
+}
 
 interface NodeRow {
   node_id: string;
@@ -44,10 +53,13 @@ export class DesiredStateService {
   /** Nodes asking before their registration event arrived: facts fetched and stored in bulk. */
   private readonly newcomers = new Batcher<string, true>((ids) => this.learn(ids), 20, 1000);
 
+  private readonly inlineCache = new Map<string, string | null>();
+
   constructor(
     @Inject(Db) private readonly db: Db,
     @Inject(RevisionStore) private readonly store: RevisionStore,
     @Inject(MessageBus) private readonly bus: MessageBus,
+    @Inject(CONFIG_SETTINGS) private readonly settings: ConfigSettings,
   ) {}
 
   /** Schedules a recomputation for every node; requests arriving meanwhile coalesce into one. */
@@ -128,8 +140,7 @@ export class DesiredStateService {
     // the rows (what status reports as desired) are written after, one statement per chunk.
     for (let start = 0; start < changed.length; start += NOTICE_CHUNK) {
       for (const c of changed.slice(start, start + NOTICE_CHUNK)) {
-        const notice: ConfigNotice = { v: 1, revision: c.revision, hash: c.hash };
-        this.bus.publish(this.bus.subjects.node(c.nodeId, CONFIG_NOTICE_TOPIC), notice);
+        this.bus.nc.publish(this.bus.subjects.node(c.nodeId, CONFIG_NOTICE_TOPIC), this.noticeBytes(c));
       }
       await this.bus.nc.flush();
     }
@@ -146,16 +157,32 @@ export class DesiredStateService {
     if (!ids) this.logger.info('desired state recomputed', { nodes: rows.length, changed: changed.length, stable: deployment.stableRevision, canary: deployment.canary?.revision });
   }
 
-  private async compute(rows: NodeRow[], d: DeploymentState): Promise<Array<{ nodeId: string; revision: number; hash: string; canary: boolean }>> {
-    const out: Array<{ nodeId: string; revision: number; hash: string; canary: boolean }> = [];
+  private async compute(rows: NodeRow[], d: DeploymentState): Promise<Change[]> {
+    const out: Change[] = [];
     for (const row of rows) {
       const { revision, canary, compiled } = await this.target(d, row);
-      const { hash } = compiled.effective({ nodeId: row.node_id, group: row.group, labels: row.labels });
+      const { hash, files } = compiled.effective({ nodeId: row.node_id, group: row.group, labels: row.labels });
       if (revision !== row.desired_revision || hash !== row.desired_hash || canary !== row.canary) {
-        out.push({ nodeId: row.node_id, revision, hash, canary });
+        out.push({ nodeId: row.node_id, revision, hash, canary, files });
       }
     }
     return out;
+  }
+
+  /**
+   * The notice as bytes. Small bundles travel inline (one message instead of a notice, a request
+   * and a reply per node); the files' JSON is encoded once per distinct bundle, not per node.
+   */
+  private noticeBytes(c: Change): Uint8Array {
+    let inline = this.inlineCache.get(c.hash);
+    if (inline === undefined) {
+      const json = JSON.stringify(c.files);
+      inline = Buffer.byteLength(json) <= this.settings.inlineNoticeBytes ? json : null;
+      if (this.inlineCache.size > 10_000) this.inlineCache.clear();
+      this.inlineCache.set(c.hash, inline);
+    }
+    const head = `{"v":1,"revision":${c.revision},"hash":"${c.hash}"`;
+    return Buffer.from(inline === null ? `${head}}` : `${head},"files":${inline}}`);
   }
 
   private async loadRows(ids: string[]): Promise<Map<string, NodeRow>> {

@@ -6,7 +6,8 @@ import { driftEntrySchema, fileResultSchema } from './api.js';
  * Agent protocol for config files (plain versioned JSON, any NATS client can speak it):
  *
  * - `<root>.node.<nodeId>.config` (platform → agent, publish): {@link configNoticeSchema}, the
- *   node's desired (revision, hash). Level-triggered: the agent also fetches on start/reconnect.
+ *   node's desired (revision, hash), with the files inline when small. Level-triggered: the agent
+ *   also fetches on start/reconnect.
  * - `<root>.agent.<nodeId>.config.bundle` (agent → config, request/reply): {@link bundleRequestSchema}
  *   → {@link bundleSchema}, the node's effective bundle.
  * - `<root>.agent.<nodeId>.report.config` (agent → config, JetStream): {@link configReportSchema},
@@ -20,6 +21,11 @@ export const configNoticeSchema = z.object({
   v: z.literal(1),
   revision: z.number().int().min(0),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
+  /**
+   * The bundle's files inline, when they are small (see `CONFIG_INLINE_NOTICE_BYTES`): the agent
+   * applies them (after checking `hash`) without the bundle request round trip. Absent → fetch.
+   */
+  files: z.array(configFileSchema).optional(),
 });
 export type ConfigNotice = z.output<typeof configNoticeSchema>;
 

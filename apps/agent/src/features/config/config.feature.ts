@@ -113,7 +113,11 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
     }
     let bundle: Bundle;
     try {
-      bundle = bundleSchema.parse(await this.ctx!.bus.request(this.ctx!.bus.subjects.agent(this.ctx!.nodeId, CONFIG_BUNDLE_VERB), { v: 1 }, 10_000));
+      // A small bundle comes inline with the notice; its hash is checked like a fetched one's.
+      bundle =
+        kind === 'sync' && notice?.files
+          ? { v: 1, nodeId: this.ctx!.nodeId, revision: notice.revision, hash: notice.hash, files: notice.files }
+          : bundleSchema.parse(await this.ctx!.bus.request(this.ctx!.bus.subjects.agent(this.ctx!.nodeId, CONFIG_BUNDLE_VERB), { v: 1 }, 10_000));
       this.failures = 0;
     } catch (err) {
       this.failures++;
