@@ -71,7 +71,7 @@ export class DiscoveryRuntime {
     this.consumers.push(await consumeAgentReports(bus, this.catalog));
     this.consumers.push(await consumeInventoryEvents(bus, this.catalog));
 
-    this.reaper = new Reaper(env.DATABASE_URL, this.store, this.catalog, env.DISCOVERY_SWEEP_MS, this.logger, env.DISCOVERY_LEADER_RETRY_MS);
+    this.reaper = new Reaper(env.DATABASE_URL, this.store, this.catalog, env.DISCOVERY_SWEEP_MS, this.logger, env.DISCOVERY_LEADER_RETRY_MS, bus);
     this.reaper.start();
 
     if (env.DNS_ENABLED) {

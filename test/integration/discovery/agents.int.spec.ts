@@ -107,6 +107,39 @@ describe('discovery: agents and node events', () => {
     await eventually(async () => (await h.instances('api')).instances.length === 0, 8000);
   });
 
+  it('tells an agent which services were reaped, and the agent stops registering them', async () => {
+    const feature = new DiscoveryFeature();
+    const ctx = {
+      nodeId: 'n4',
+      bus: h.client,
+      dataDir: '/tmp',
+      logger: new JsonLogger('agent', 'test'),
+      simulated: false,
+      facts: () => ({ group: 'default' }),
+      refreshHello: async () => undefined,
+      restart: async () => undefined,
+    } as unknown as AgentContext;
+    const config = discoveryConfigSchema.parse({
+      advertiseAddress: '127.0.0.1',
+      services: [
+        { name: 'flaky', port: 1, checks: [{ type: 'tcp', tcp: '127.0.0.1:1', interval: '200ms', deregisterCriticalAfter: '1s' }] },
+        { name: 'steady', port: 2 },
+      ],
+    });
+    try {
+      await feature.start(ctx, config);
+      await eventually(async () => (await find('flaky', 'n4:flaky'))?.health === 'critical');
+      await eventually(async () => (await find('flaky', 'n4:flaky')) === undefined, 8000);
+      // Anti-entropy (or a reconnect) registers the set again: the reaped service stays out.
+      await feature.onReconnect();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await find('flaky', 'n4:flaky')).toBeUndefined();
+      expect((await find('steady', 'n4:steady'))?.health).toBe('passing');
+    } finally {
+      await feature.stop();
+    }
+  });
+
   describe('the agent feature in-process with a real HTTP service', () => {
     let server: Server;
     let healthy = true;

@@ -1,8 +1,11 @@
 import { LeaderElection } from '#lib/persistence';
+import type { MessageBus } from '#lib/messaging';
+import { DISCOVERY_REAPED_TOPIC, type ReapedNotice } from '#contracts/discovery';
 import { counter, type JsonLogger } from '#lib/telemetry';
 import type { CatalogService } from '../catalog/catalog.service.js';
 import type { CatalogStore } from '../catalog/catalog.store.js';
 import { expireTtls, reapCritical } from '../catalog/transitions.js';
+import type { InstanceRecord } from '../catalog/records.js';
 
 const reaped = counter('fleet_discovery_reaped_total', 'Instances removed after being critical longer than deregisterCriticalAfter');
 const expired = counter('fleet_discovery_ttl_expired_total', 'TTL checks that ran out without a report');
@@ -24,6 +27,7 @@ export class Reaper {
     private readonly sweepMs: number,
     private readonly logger: JsonLogger,
     retryMs: number,
+    private readonly bus: MessageBus,
   ) {
     this.election = new LeaderElection({
       url: databaseUrl,
@@ -64,6 +68,18 @@ export class Reaper {
     this.timer = undefined;
   }
 
+  /** Tells each agent which of its services were reaped, so it stops registering them. */
+  private notifyAgents(records: InstanceRecord[]): void {
+    const byNode = new Map<string, string[]>();
+    for (const r of records) {
+      const serviceId = r.id.slice(r.nodeId!.length + 1);
+      byNode.set(r.nodeId!, [...(byNode.get(r.nodeId!) ?? []), serviceId]);
+    }
+    for (const [nodeId, serviceIds] of byNode) {
+      this.bus.publish(this.bus.subjects.node(nodeId, DISCOVERY_REAPED_TOPIC), { v: 1, serviceIds } satisfies ReapedNotice);
+    }
+  }
+
   /** One pass; exposed for tests. */
   async sweep(): Promise<void> {
     const now = new Date().toISOString();
@@ -74,10 +90,16 @@ export class Reaper {
     }
     const doomed = await this.store.dueForReap(now);
     if (doomed.length > 0) {
-      const c = await this.catalog.commit({ ids: doomed }, (rows) => reapCritical(rows, now));
+      let gone: InstanceRecord[] = [];
+      const c = await this.catalog.commit({ ids: doomed }, (rows) => {
+        const draft = reapCritical(rows, now);
+        gone = draft.deletes;
+        return draft;
+      });
       if (c) {
         reaped.inc(c.changes.length);
         this.logger.info('deregistered critical instances', { instances: c.changes.map((x) => x.instanceId) });
+        this.notifyAgents(gone.filter((r) => r.source === 'agent' && r.nodeId !== null));
       }
     }
   }

@@ -57,3 +57,12 @@ export const agentDiscoveryReportSchema = z.object({
   checks: z.array(checkReportSchema).max(4096),
 });
 export type AgentDiscoveryReport = z.input<typeof agentDiscoveryReportSchema>;
+
+/**
+ * `<root>.node.<nodeId>.discovery.reaped`, platform → agent: these services of the node were
+ * removed after being critical longer than their `deregisterCriticalAfter`. The agent stops
+ * registering them (as Consul's agent does) until their definition changes or it restarts.
+ */
+export const DISCOVERY_REAPED_TOPIC = 'discovery.reaped';
+export const reapedNoticeSchema = z.object({ v: z.literal(1), serviceIds: z.array(z.string().min(1).max(100)).max(512) });
+export type ReapedNotice = z.output<typeof reapedNoticeSchema>;

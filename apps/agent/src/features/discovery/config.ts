@@ -23,6 +23,11 @@ export const discoveryConfigSchema = z.strictObject({
     .optional(),
   /** Every check's state is sent this often, besides the transitions. */
   summaryIntervalSeconds: z.number().positive().max(3600).default(60),
+  /**
+   * Anti-entropy: the full set is registered again this often even without a change, so the
+   * catalog converges after anything it lost (a decommission, a database restore).
+   */
+  syncSeconds: z.number().positive().max(86_400).default(300),
   /** The services directory is re-read this often too (file watchers miss events on some filesystems). */
   rescanSeconds: z.number().positive().max(3600).default(5),
 });

@@ -1,10 +1,13 @@
 import { watch, type FSWatcher } from 'node:fs';
 import type { Server } from 'node:http';
+import type { Subscription } from '@nats-io/transport-node';
 import { networkInterfaces } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import {
   AGENT_DISCOVERY_REGISTER,
+  DISCOVERY_REAPED_TOPIC,
   checkToInput,
+  reapedNoticeSchema,
   resolveCheckIds,
   type AgentDiscoveryReport,
   type AgentRegister,
@@ -51,7 +54,11 @@ export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
   private retry?: NodeJS.Timeout;
   private registered = '';
   private wanted = '';
+  /** Every definition found, and those the catalog reaped (not registered until they change). */
+  private defined: ServiceDefinition[] = [];
+  private readonly suppressed = new Set<string>();
   private services: ServiceDefinition[] = [];
+  private notices?: Subscription;
   private stopped = false;
   private seq = 0;
   private readonly nonce = randomBytes(4).toString('hex');
@@ -74,6 +81,12 @@ export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
     if (config.ttlListen && !ctx.simulated) {
       this.ttlServer = await startTtlEndpoint(config.ttlListen, (s, c, status, output) => this.runner!.reportTtl(s, c, status, output));
     }
+    this.notices = ctx.bus.consume(ctx.bus.subjects.node(ctx.nodeId, DISCOVERY_REAPED_TOPIC), {
+      name: 'agent.discovery-reaped',
+      schema: reapedNoticeSchema,
+      queue: false,
+      handler: (notice) => this.reaped(notice.serviceIds),
+    });
     await this.reload();
     if (config.servicesDir && !ctx.simulated) this.watchDir(config.servicesDir);
     const every = (ms: number, fn: () => void) => {
@@ -84,6 +97,10 @@ export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
     // Virtual nodes share one definition set: read once, not rescanned by thousands of timers.
     if (config.servicesDir && !ctx.simulated) every(config.rescanSeconds * 1000, () => void this.reload());
     every(config.summaryIntervalSeconds * 1000, () => this.sendSummary());
+    every(config.syncSeconds * 1000, () => {
+      this.registered = '';
+      void this.register();
+    });
   }
 
   async onReconnect(): Promise<void> {
@@ -98,6 +115,7 @@ export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
     clearTimeout(this.debounce);
     clearTimeout(this.retry);
     this.watcher?.close();
+    this.notices?.unsubscribe();
     this.runner?.stop();
     await new Promise<void>((r) => (this.ttlServer ? this.ttlServer.close(() => r()) : r()));
   }
@@ -125,9 +143,31 @@ export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
     if (text === this.wanted) return;
     for (const p of problems) ctx.logger.warn(`discovery: skipped a service definition: ${p}`);
     this.wanted = text;
-    this.services = merged.services;
+    this.defined = merged.services;
+    await this.activate();
+  }
+
+  private static key(def: ServiceDefinition): string {
+    return JSON.stringify(def);
+  }
+
+  /** Registers (and checks) every defined service the catalog did not reap. */
+  private async activate(): Promise<void> {
+    this.services = this.defined.filter((d) => !this.suppressed.has(DiscoveryFeature.key(d)));
     this.runner!.update(this.services.map((s) => ({ serviceId: s.id ?? s.name, checks: resolveCheckIds(s.checks) })));
     await this.register();
+  }
+
+  /** The catalog removed these after they stayed critical too long: stop registering them, as Consul's agent does. */
+  private async reaped(serviceIds: string[]): Promise<void> {
+    const ids = new Set(serviceIds);
+    const hit = this.defined.filter((d) => ids.has(d.id ?? d.name));
+    if (hit.length === 0) return;
+    for (const d of hit) this.suppressed.add(DiscoveryFeature.key(d));
+    this.ctx?.logger.warn('discovery: services removed after staying critical; not registering them until their definition changes', {
+      services: hit.map((d) => d.id ?? d.name),
+    });
+    await this.activate();
   }
 
   private registration(): AgentRegister {
