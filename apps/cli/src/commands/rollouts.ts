@@ -3,6 +3,9 @@ import { UsageError } from '../core/errors.js';
 import { formatAge, parseDuration, progressBar } from '../core/format.js';
 import { LiveView } from '../core/live-view.js';
 import { renderFields, renderTable } from '../core/table.js';
+import { keysCommands } from './keys.js';
+import { locksCommands } from './locks.js';
+import { releasesCommands } from './releases.js';
 
 interface NodeRow {
   nodeId: string;
@@ -231,6 +234,9 @@ export const rolloutsCommands: CommandGroup = {
     action('rollback', 'Roll back (operator): updated nodes return to the previous release in their other slot'),
   ],
 };
+
+/** Every OS-update command group, registered with one entry in `commands/index.ts`. */
+export const updateCommandGroups: CommandGroup[] = [releasesCommands, rolloutsCommands, locksCommands, keysCommands];
 
 // Option parsing and the watch view, pure and exported for the specs.
 
