@@ -82,4 +82,10 @@ describe('gateway: /api/v1/services', () => {
     const all = await f.as(viewer).get('/api/v1/services/_instances?state=passing').expect(200);
     expect(all.body.instances.map((i: { id: string }) => i.id)).toEqual(['pay-1']);
   });
+
+  it('answers 503 unavailable with the JSON error shape when discovery is down', async () => {
+    await h.replicas[0].close();
+    const res = await f.as(viewer).get('/api/v1/services/payments').expect(503);
+    expect(res.body).toMatchObject({ code: 'unavailable', message: expect.stringContaining('discovery.instances') });
+  });
 });

@@ -14,7 +14,11 @@ import {
   type ListServicesReply,
 } from '#contracts/discovery';
 import { FleetError } from '#contracts/common';
+import { MessageBus } from '#lib/messaging';
 import { Roles } from '../auth/roles.js';
+import { GATEWAY_ENV } from '../core/tokens.js';
+import type { GatewayEnv } from '../env.js';
+import { relayRead } from './raw-reply.js';
 import { ServiceClient } from '../core/service-client.js';
 import { ApiIdParam, ApiStandardErrors, ApiZodBody, ApiZodQuery, ApiZodResponse, ZodPipe } from '../core/zod.js';
 import {
@@ -44,10 +48,19 @@ const INDEX_HEADER = 'x-fleet-index';
 @ApiHeader({ name: INDEX_HEADER, required: false, description: 'answers carry the catalog index here' })
 @Controller('api/v1/services')
 export class ServicesController {
-  constructor(@Inject(ServiceClient) private readonly services: ServiceClient) {}
+  constructor(
+    @Inject(ServiceClient) private readonly services: ServiceClient,
+    @Inject(MessageBus) private readonly bus: MessageBus,
+    @Inject(GATEWAY_ENV) private readonly env: GatewayEnv,
+  ) {}
 
   private call<T>(verb: string, body: unknown, timeoutMs?: number): Promise<T> {
     return this.services.call<T>(DISCOVERY, verb, body, { timeoutMs });
+  }
+
+  /** Reads that may be large or blocking: the service's reply bytes go out as they came. */
+  private relay(verb: string, body: unknown, timeoutMs: number | undefined, res: Response): Promise<void> {
+    return relayRead(this.bus, this.bus.subjects.svc(DISCOVERY, verb), body, timeoutMs ?? this.env.SERVICE_TIMEOUT_MS, res, INDEX_HEADER);
   }
 
   @Get()
@@ -56,11 +69,9 @@ export class ServicesController {
   @ApiZodResponse(200, listServicesReplySchema, 'services and the catalog index')
   async list(
     @Query(new ZodPipe(listServicesQuery, 'query')) q: z.output<typeof listServicesQuery>,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<ListServicesReply> {
-    const reply = await this.call<ListServicesReply>(discoveryVerbs.list, toListQuery(q), blockingTimeoutMs(q.index, q.wait));
-    res.setHeader(INDEX_HEADER, String(reply.index));
-    return reply;
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.relay(discoveryVerbs.list, toListQuery(q), blockingTimeoutMs(q.index, q.wait), res);
   }
 
   @Get('_instances')
@@ -84,11 +95,9 @@ export class ServicesController {
   async instances(
     @Param('name', new ZodPipe(serviceNameParam, 'service name')) name: string,
     @Query(new ZodPipe(instancesQuery, 'query')) q: z.output<typeof instancesQuery>,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<InstancesReply> {
-    const reply = await this.call<InstancesReply>(discoveryVerbs.instances, toInstancesQuery(name, q), blockingTimeoutMs(q.index, q.wait));
-    res.setHeader(INDEX_HEADER, String(reply.index));
-    return reply;
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.relay(discoveryVerbs.instances, toInstancesQuery(name, q), blockingTimeoutMs(q.index, q.wait), res);
   }
 
   @Get(':name/instances/:id')
