@@ -219,6 +219,9 @@ describe('gateway update routes against the real updater', () => {
       expect(noParams).toMatchObject({ status: 400, body: { kind: 'invalid_client_params' } });
       const notJson = await zincatiLock(base, '/v1/pre-reboot', '', '', { 'fleet-lock-protocol': 'true', 'content-type': 'text/plain' }, 'hello');
       expect(notJson).toMatchObject({ status: 400, body: { kind: 'invalid_client_params' } });
+      // Broken JSON under a JSON Content-Type fails in the body parser, before the route runs.
+      const brokenJson = await zincatiLock(base, '/v1/pre-reboot', '', '', { 'fleet-lock-protocol': 'true', 'content-type': 'application/json' }, '{"client_params":');
+      expect(brokenJson).toMatchObject({ status: 400, body: { kind: 'invalid_request', value: expect.any(String) } });
     });
 
     it('refuses with 423 outside_maintenance_window when the group policy window is closed', async () => {

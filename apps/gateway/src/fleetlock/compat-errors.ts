@@ -2,6 +2,7 @@ import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '
 import type { Response } from 'express';
 import { FleetError } from '#contracts/common';
 import { JsonLogger } from '#lib/telemetry';
+import type { ErrorFormatter } from '../core/exception.filter.js';
 
 /**
  * The compatibility protocols (FleetLock, Cincinnati) answer errors as `{"kind","value"}`, the
@@ -30,6 +31,8 @@ export function toCompatError(err: unknown): CompatError {
         return new CompatError(409, 'lock_unavailable', err.message);
       case 'outside_maintenance_window':
         return new CompatError(423, 'outside_maintenance_window', err.message);
+      case 'not_found':
+        return new CompatError(404, 'not_found', err.message);
       case 'unavailable':
       case 'timeout':
         return new CompatError(503, 'service_unavailable', 'the update service is unreachable; retry later');
@@ -47,6 +50,15 @@ export function toCompatError(err: unknown): CompatError {
   }
   return new CompatError(500, 'internal_error', 'internal error; see the gateway log');
 }
+
+/**
+ * The same mapping for errors raised before a compat route runs (the JSON body parser, the 413
+ * limit, unknown sub-paths): registered with the gateway's global filter per path prefix.
+ */
+export const compatErrorFormat: ErrorFormatter = (error) => {
+  const compat = toCompatError(new FleetError(error.code, error.message));
+  return { status: compat.status, body: { kind: compat.kind, value: compat.value } };
+};
 
 @Catch()
 export class CompatExceptionFilter implements ExceptionFilter {
