@@ -9,7 +9,7 @@ import { RolloutController } from './rollout-controller.js';
 
 const leading = gauge('fleet_updater_controller_leader', '1 while this replica runs the rollout controller');
 /** Woken passes run at most this often, so a burst of reports costs one pass, not thousands. */
-const MIN_PASS_GAP_MS = 100;
+const MIN_PASS_GAP_MS = 250;
 
 /**
  * Runs the rollout controller and the lease reaper in exactly one replica, elected through a

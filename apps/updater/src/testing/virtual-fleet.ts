@@ -51,6 +51,7 @@ export class VirtualNode {
   private busy = false;
   private again = false;
   private lastRevision = -1;
+  private noticed?: DesiredUpdate;
   /** Set while waiting for a reboot slot; a slot-freed notice calls it. */
   slotFree?: () => void;
 
@@ -105,8 +106,12 @@ export class VirtualNode {
     return reply;
   }
 
-  /** Reconciles towards the desired update, as the agent's update runner does. */
-  async reconcile(): Promise<void> {
+  /**
+   * Reconciles towards the desired update, as the agent's update runner does: a notice carries
+   * the desired update and is used as is; otherwise (start, missed notices) it is asked for.
+   */
+  async reconcile(notice?: DesiredUpdate): Promise<void> {
+    if (notice) this.noticed = notice;
     if (this.busy) {
       this.again = true;
       return;
@@ -115,7 +120,9 @@ export class VirtualNode {
     try {
       do {
         this.again = false;
-        const { update } = await this.desired();
+        const given = this.noticed;
+        this.noticed = undefined;
+        const { update } = given ?? (await this.desired());
         if (!update || update.revision <= this.lastRevision || this.behaviour === 'silent') continue;
         this.lastRevision = update.revision;
         await this.apply(update);
@@ -200,7 +207,8 @@ export class VirtualFleet {
     this.sub = this.bus.nc.subscribe(this.bus.subjects.anyNode(UPDATE_NOTICE_TOPIC), {
       callback: (_err, msg) => {
         const node = this.nodes.get(msg.subject.split('.')[index]);
-        if (node) void node.reconcile();
+        const notice = desiredUpdateSchema.safeParse(msg.json());
+        if (node) void node.reconcile(notice.success ? notice.data : undefined);
       },
     });
     this.lockSub = this.bus.nc.subscribe(this.bus.subjects.anyNode(LOCK_NOTICE_TOPIC), {
