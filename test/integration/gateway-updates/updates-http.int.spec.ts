@@ -96,6 +96,24 @@ describe('gateway update routes against the real updater', () => {
     });
   });
 
+  describe('/api/v1/nodes dead-end flags', () => {
+    it('flags a node whose release is a dead end, in lists and in show', async () => {
+      await f.as(operator).post('/api/v1/releases').send(release('0.9.0', { channel: 'edge', deadEnd: { reason: 'disk layout changed; reinstall' } })).expect(201);
+      for (const [nodeId, version] of [['de-old', '0.9.0'], ['de-new', '1.1.0']]) {
+        await agents.request(agents.subjects.agent(nodeId, 'hello'), {
+          v: 1, nodeId, hostname: nodeId, group: 'misc', channel: 'edge', arch: 'x86_64',
+          os: { name: 'fleetos', version }, agentVersion: '0.1.0',
+        });
+      }
+      const shown = (await f.as(viewer).get('/api/v1/nodes/de-old').expect(200)).body;
+      expect(shown.deadEnd).toEqual({ reason: 'disk layout changed; reinstall' });
+      const listed = (await f.as(viewer).get('/api/v1/nodes?selector=&group=misc').expect(200)).body.items;
+      const byId = Object.fromEntries(listed.map((n: { id: string; deadEnd: unknown }) => [n.id, n.deadEnd]));
+      expect(byId['de-old']).toEqual({ reason: 'disk layout changed; reinstall' });
+      expect(byId['de-new']).toBeNull();
+    });
+  });
+
   describe('/api/v1/rollouts', () => {
     it('creates a rollout over registered nodes, shows per-node states with filters, and takes operator actions', async () => {
       for (let i = 0; i < 6; i++) {
