@@ -63,7 +63,7 @@ const ls: Command = {
   },
 };
 
-export function renderNode(n: NodeView): string {
+export function renderNode(n: NodeView & { deadEnd?: { reason: string } | null }): string {
   const fields: Array<[string, string | number | null]> = [
     ['ID', n.id],
     ['Hostname', n.hostname],
@@ -71,7 +71,7 @@ export function renderNode(n: NodeView): string {
     ['Health', n.health],
     ['Group', n.group],
     ['Channel', n.channel],
-    ['OS', `${n.os.name} ${n.os.version}`],
+    ['OS', `${n.os.name} ${n.os.version}${n.deadEnd ? `  (DEAD END: ${n.deadEnd.reason})` : ''}`],
     ['Arch', n.arch],
     ['Kernel', n.kernel],
     ['Booted slot', n.bootedSlot],
