@@ -194,14 +194,20 @@ export class DesiredStateService {
   }
 
   private async learn(ids: string[]): Promise<Map<string, true>> {
-    const found = await Promise.all(
-      ids.map((id) =>
-        this.factsFromInventory(id).catch((err: unknown) => {
-          if (err instanceof FleetError && err.code === 'not_found') return undefined;
-          throw err;
-        }),
-      ),
-    );
+    // At most 50 inventory requests in flight: a burst of 10,000 new agents must not time them out.
+    const found: Array<NodeFacts | undefined> = [];
+    for (let i = 0; i < ids.length; i += 50) {
+      found.push(
+        ...(await Promise.all(
+          ids.slice(i, i + 50).map((id) =>
+            this.factsFromInventory(id).catch((err: unknown) => {
+              if (err instanceof FleetError && err.code === 'not_found') return undefined;
+              throw err;
+            }),
+          ),
+        )),
+      );
+    }
     const facts = found.filter((f): f is NodeFacts => f !== undefined);
     await this.upsertFacts(facts);
     return new Map(facts.map((f) => [f.nodeId, true as const]));
