@@ -153,6 +153,35 @@ describe('discovery end to end: agents, checks, node offline, blocking queries, 
     expect(list.body.services.map((s) => s.name)).toEqual(expect.arrayContaining(['web', 'cache', 'worker', 'discovery']));
   });
 
+  it('lists, shows, registers, reports and deregisters through fleetctl', async () => {
+    const fleetctl = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((res) =>
+        execFile(
+          process.execPath,
+          [join(repo, 'dist/apps/cli/src/main.js'), ...args],
+          { env: { PATH: process.env.PATH, FLEETCTL_SERVER: server, FLEETCTL_TOKEN: ADMIN }, timeout: 20_000 },
+          (err, stdout, stderr) => res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        ),
+      );
+    const ls = await fleetctl('services', 'ls');
+    expect(ls.code).toBe(0);
+    expect(ls.stdout).toMatch(/^NAME\s+INSTANCES\s+PASSING\s+WARNING\s+CRITICAL\s+TAGS/);
+    expect(ls.stdout).toMatch(/\nweb\s+1\s+1\s+0\s+0\s+http/);
+    expect(ls.stdout).toMatch(/\ndiscovery\s+1\s+1/);
+    const show = await fleetctl('services', 'show', 'web', 'e2e-a:web');
+    expect(show.stdout).toMatch(/Health:\s+passing/);
+    expect(show.stdout).toMatch(/http-1\s+http\s+passing/);
+    const reg = await fleetctl('services', 'register', '--name', 'pg', '--address', '10.9.9.9', '--port', '5432', '--ttl', '30s');
+    expect(reg.stdout).toContain('registered pg@10.9.9.9:5432 (pg, critical)');
+    expect((await fleetctl('services', 'check', 'pg', 'pg@10.9.9.9:5432', 'ttl', 'pass')).stdout).toContain('passing');
+    const json = JSON.parse((await fleetctl('services', 'show', 'pg', '--passing', '-o', 'json')).stdout) as InstancesReply;
+    expect(json.instances.map((i) => i.id)).toEqual(['pg@10.9.9.9:5432']);
+    expect((await fleetctl('services', 'deregister', 'pg', 'pg@10.9.9.9:5432')).stdout).toContain('deregistered');
+    const missing = await fleetctl('services', 'show', 'pg', 'pg@10.9.9.9:5432');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/no instance/);
+  });
+
   it('turns critical within the interval plus threshold when the service stops, and passing when it restarts', async () => {
     const fleetctl = execFile(process.execPath, [join(repo, 'dist/apps/cli/src/main.js'), 'services', 'watch', 'web', '--count', '2', '--wait', '10s'], {
       env: { PATH: process.env.PATH, FLEETCTL_SERVER: server, FLEETCTL_TOKEN: ADMIN },
