@@ -11,7 +11,11 @@
  * holders seen by sampling the semaphore table every 25 ms and by the nodes themselves.
  * A first, smaller rollout in the same run (--baseline nodes) gives the scaling baseline.
  *
- * Options: --nodes 10000 --slots 100 --baseline 1000. Env: NATS_URL, BENCH_PG_URL.
+ * With `--simulator`, the nodes are the agent simulator (`startSimulator` from apps/agent with the
+ * real `updates` feature: same runner, virtual slots, restarts as reboots) instead of the
+ * protocol-level virtual nodes.
+ *
+ * Options: --nodes 10000 --slots 100 --baseline 1000 [--simulator]. Env: NATS_URL, BENCH_PG_URL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, createHash, generateKeyPairSync, sign } from 'node:crypto';
@@ -21,7 +25,12 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { MessageBus } from '#lib/messaging';
 import { UPDATER, updaterVerbs, type ReleaseView, type RolloutView } from '#contracts/updater';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { VirtualFleet } from '../apps/updater/src/testing/virtual-fleet.js';
+import { startSimulator } from '../apps/agent/src/simulator/simulator.js';
+import { updatesFeature } from '../apps/agent/src/features/updates/updates.feature.js';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -59,13 +68,43 @@ interface RunResult {
   reportsPerSecond: number;
 }
 
-async function runRollout(bus: MessageBus, db: pg.Pool, updaterPid: number, nodes: number, slots: number, channel: string): Promise<RunResult> {
+async function runRollout(
+  bus: MessageBus,
+  db: pg.Pool,
+  updaterPid: number,
+  nodes: number,
+  slots: number,
+  channel: string,
+  simulator: boolean,
+): Promise<RunResult> {
   const call = <T>(verb: keyof typeof updaterVerbs, body: unknown) => bus.request<T>(bus.subjects.svc(UPDATER, updaterVerbs[verb]), body, 30_000);
+  const group = simulator ? 'default' : 'bench';
   const fleet = new VirtualFleet(bus);
   fleet.lockRetryMs = 5000;
-  for (let i = 0; i < nodes; i++) fleet.add({ id: `${channel}-${String(i).padStart(5, '0')}`, channel, version: '1.0.0', group: 'bench' });
   const t0 = Date.now();
-  await fleet.helloAll(500);
+  let stopSimulator = async () => {};
+  if (simulator) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'bench-rollout-'));
+    const sim = await startSimulator({
+      nodes,
+      prefix: `${channel}-`,
+      natsUrl: NATS_URL,
+      subjectRoot: bus.subjects.root,
+      channel,
+      dataDir,
+      os: { name: 'fleet-os', version: '1.0.0' },
+      features: [updatesFeature],
+      featureConfig: { updates: { lockRetrySeconds: 5, pollSeconds: 600 } },
+    });
+    await sim.allRegistered();
+    stopSimulator = async () => {
+      await sim.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    };
+  } else {
+    for (let i = 0; i < nodes; i++) fleet.add({ id: `${channel}-${String(i).padStart(5, '0')}`, channel, version: '1.0.0', group });
+    await fleet.helloAll(500);
+  }
   console.log(`  registered ${nodes} nodes in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const keys = generateKeyPairSync('ed25519');
   const payload = (v: string) => {
@@ -74,13 +113,13 @@ async function runRollout(bus: MessageBus, db: pg.Pool, updaterPid: number, node
   };
   await call('createRelease', { version: '1.0.0', channel, arch: 'x86_64', payload: payload('1.0.0') });
   const release = await call<ReleaseView>('createRelease', { version: '1.1.0', channel, arch: 'x86_64', payload: payload('1.1.0') });
-  await fleet.startAuto();
+  if (!simulator) await fleet.startAuto();
 
   let sampling = true;
   let maxSampled = 0;
   const sampler = (async () => {
     while (sampling) {
-      const { rows } = await db.query(`SELECT count(*)::int AS n FROM updater.reboot_locks WHERE "group" = 'bench' AND expires_at > now()`);
+      const { rows } = await db.query(`SELECT count(*)::int AS n FROM updater.reboot_locks WHERE "group" = $1 AND expires_at > now()`, [group]);
       maxSampled = Math.max(maxSampled, rows[0].n);
       await sleep(25);
     }
@@ -110,21 +149,29 @@ async function runRollout(bus: MessageBus, db: pg.Pool, updaterPid: number, node
   sampling = false;
   await sampler;
   fleet.stopAuto();
+  await stopSimulator();
   if (fleet.errors.length) console.log(`  virtual node errors: ${fleet.errors.length}, first: ${fleet.errors[0].message}`);
   for (const n of fleet.nodes.values()) if (n.version !== '1.1.0') throw new Error(`node ${n.id} is on ${n.version}`);
+  const final = await call<RolloutView>('getRollout', { id: rollout.id });
+  if (final.counts.byState.succeeded !== nodes) throw new Error(`not every node succeeded: ${JSON.stringify(final.counts.byState)}`);
   return {
     nodes,
     seconds,
     cpuSeconds: cpu,
     maxHoldersSampled: maxSampled,
-    maxHoldersNodes: fleet.maxHolders.get('bench') ?? 0,
+    maxHoldersNodes: fleet.maxHolders.get(group) ?? 0,
     reportsPerSecond: (nodes * 6) / seconds,
   };
 }
 
 async function run(): Promise<void> {
   const { values } = parseArgs({
-    options: { nodes: { type: 'string', default: '10000' }, slots: { type: 'string', default: '100' }, baseline: { type: 'string', default: '1000' } },
+    options: {
+      nodes: { type: 'string', default: '10000' },
+      slots: { type: 'string', default: '100' },
+      baseline: { type: 'string', default: '1000' },
+      simulator: { type: 'boolean', default: false },
+    },
   });
   const nodes = Number(values.nodes);
   const slots = Number(values.slots);
@@ -171,10 +218,10 @@ async function run(): Promise<void> {
     const results: RunResult[] = [];
     if (baseline > 0) {
       console.log(`baseline: rollout to ${baseline} nodes, ${slots} slots`);
-      results.push(await runRollout(bus, db, updater.pid!, baseline, slots, 'base'));
+      results.push(await runRollout(bus, db, updater.pid!, baseline, slots, 'base', values.simulator));
     }
-    console.log(`rollout to ${nodes} nodes, ${slots} slots`);
-    results.push(await runRollout(bus, db, updater.pid!, nodes, slots, 'main'));
+    console.log(`rollout to ${nodes} nodes, ${slots} slots${values.simulator ? ' (agent simulator)' : ''}`);
+    results.push(await runRollout(bus, db, updater.pid!, nodes, slots, 'main', values.simulator));
     console.log('\n| nodes | completion | updater CPU | CPU ms/node | reports/s | max holders (sampled / nodes) | slots |');
     console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const r of results) {

@@ -4,6 +4,7 @@ import { UPDATER_ENTITIES } from './entities.js';
 import { UpdaterInitial1764118800000 } from './migrations/1764118800000-updater-initial.js';
 import { UpdaterLockWaiters1764122400000 } from './migrations/1764122400000-updater-lock-waiters.js';
 import { UpdaterSlotFunction1764126000000 } from './migrations/1764126000000-updater-slot-function.js';
+import { UpdaterBatchedSlots1764129600000 } from './migrations/1764129600000-updater-batched-slots.js';
 
 export const UPDATER_SCHEMA = 'updater';
 
@@ -12,7 +13,12 @@ export function createUpdaterDataSource(url: string, poolSize = 10): DataSource 
     url,
     schema: UPDATER_SCHEMA,
     entities: UPDATER_ENTITIES,
-    migrations: [UpdaterInitial1764118800000, UpdaterLockWaiters1764122400000, UpdaterSlotFunction1764126000000],
+    migrations: [
+      UpdaterInitial1764118800000,
+      UpdaterLockWaiters1764122400000,
+      UpdaterSlotFunction1764126000000,
+      UpdaterBatchedSlots1764129600000,
+    ],
     poolSize,
     applicationName: 'fleetcore-updater',
   });

@@ -8,6 +8,7 @@ import { iso, returning } from '../common/sql.js';
 import { UPDATER_BUS, UPDATER_DB, UPDATER_ENV } from '../common/tokens.js';
 import type { UpdaterEnv } from '../env.js';
 import { isWindowOpen, nextWindowOpen } from '../windows/maintenance-window.js';
+import { GroupBatcher } from './group-batcher.js';
 import { GroupPolicyService } from './group-policy.service.js';
 
 const T = '"updater"."reboot_locks"';
@@ -16,6 +17,7 @@ const lockRequests = counter('fleet_updater_lock_requests_total', 'Reboot-slot r
 const told = counter('fleet_updater_lock_waiters_notified_total', 'Waiting nodes told that a reboot slot was freed');
 
 interface SlotRow {
+  holder?: string;
   granted: boolean;
   newly: boolean;
   reason: 'lock_unavailable' | 'outside_maintenance_window' | null;
@@ -36,6 +38,11 @@ interface SlotRow {
  */
 @Injectable()
 export class SemaphoreService {
+  /** Grants and renewals of one group go to the database together (key: `a:<group>` / `r:<group>`). */
+  private readonly grants = new GroupBatcher<{ id: string; leaseMs: number }, SlotRow>((key, items) => this.flushGrants(key, items));
+  /** Owners' releases of one group: one statement, one commit, one wake-up for many. */
+  private readonly releases = new GroupBatcher<string, { released: boolean; holders: number }>((group, ids) => this.flushReleases(group, ids));
+
   constructor(
     @Inject(UPDATER_DB) private readonly db: DataSource,
     @Inject(UPDATER_ENV) private readonly env: UpdaterEnv,
@@ -54,19 +61,24 @@ export class SemaphoreService {
 
   async release(id: string, group: string): Promise<{ released: boolean; holders: number; capacity: number }> {
     const policy = await this.policies.effective(group);
-    const [row] = await returning<{ released: number; holders: number }>(
+    const r = await this.releases.run(group, id);
+    lockRequests.inc({ action: 'release', result: r.released ? 'released' : 'not_held' });
+    return { ...r, capacity: policy.capacity };
+  }
+
+  private async flushReleases(group: string, ids: string[]): Promise<Array<{ released: boolean; holders: number }>> {
+    const [row] = await returning<{ released: string[]; holders: number }>(
       this.db,
-      `WITH rel AS (DELETE FROM ${T} WHERE "group" = $1 AND holder = $2 RETURNING 1)
-       SELECT (SELECT count(*) FROM rel)::int AS released,
+      `WITH rel AS (DELETE FROM ${T} WHERE "group" = $1 AND holder = ANY($2::text[]) RETURNING holder)
+       SELECT coalesce((SELECT array_agg(holder) FROM rel), '{}') AS released,
               (SELECT count(*) FROM ${T} WHERE "group" = $1 AND expires_at > now())::int - (SELECT count(*) FROM rel)::int AS holders`,
-      [group, id],
+      [group, ids],
     );
-    const released = row.released > 0;
-    lockRequests.inc({ action: 'release', result: released ? 'released' : 'not_held' });
+    const released = new Set(row.released);
     // Grants and owners' releases are not events (two per node per update); forced releases and
     // expiries, which an operator wants to see, are.
-    if (released) await this.wake(group, 1);
-    return { released, holders: Math.max(0, row.holders), capacity: policy.capacity };
+    await this.wake(group, released.size);
+    return ids.map((id) => ({ released: released.has(id), holders: Math.max(0, row.holders) }));
   }
 
   /** Admin: frees one holder's slot, or every slot of the group. */
@@ -128,18 +140,26 @@ export class SemaphoreService {
         return this.reply(id, group, policy.capacity, denied, policy.windows);
       }
     }
-    const [row]: SlotRow[] = await this.db.query(`SELECT * FROM "updater"."try_acquire_slot"($1, $2, $3, $4, $5, $6)`, [
-      group,
-      id,
-      policy.capacity,
-      leaseMs,
-      windowOpen,
-      action === 'renew',
-    ]);
+    const row = await this.grants.run(`${action === 'renew' ? 'r' : 'a'}:${group}`, { id, leaseMs });
     lockRequests.inc({ action, result: row.granted ? 'granted' : row.reason! });
     for (const holder of row.expired) this.events.emit(UPDATER_EVENTS.lockExpired, { group, holder, by: 'expiry' });
     if (row.expired.length > 0) await this.wake(group, row.expired.length);
     return this.reply(id, group, policy.capacity, row, policy.windows);
+  }
+
+  /** One call of `try_acquire_slots` for a queue of requests; capacity and window as of now. */
+  private async flushGrants(key: string, items: Array<{ id: string; leaseMs: number }>): Promise<SlotRow[]> {
+    const group = key.slice(2);
+    const policy = await this.policies.effective(group);
+    const rows: SlotRow[] = await this.db.query(`SELECT * FROM "updater"."try_acquire_slots"($1, $2, $3, $4, $5, $6)`, [
+      group,
+      items.map((i) => i.id),
+      items.map((i) => i.leaseMs),
+      policy.capacity,
+      isWindowOpen(policy.windows, Date.now()),
+      key.startsWith('r:'),
+    ]);
+    return rows;
   }
 
   /**
