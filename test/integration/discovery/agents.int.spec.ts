@@ -1,4 +1,7 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeJson } from '#lib/messaging';
@@ -18,6 +21,23 @@ import { DiscoveryHarness } from './support.js';
  */
 describe('discovery: agents and node events', () => {
   const h = new DiscoveryHarness();
+  const dirs: string[] = [];
+  const tempDir = () => {
+    const d = mkdtempSync(join(tmpdir(), 'fleet-disc-agent-'));
+    dirs.push(d);
+    return d;
+  };
+  const contextFor = (nodeId: string, dataDir: string) =>
+    ({
+      nodeId,
+      bus: h.client,
+      dataDir,
+      logger: new JsonLogger('agent', 'test'),
+      simulated: false,
+      facts: () => ({ group: 'default' }),
+      refreshHello: async () => undefined,
+      restart: async () => undefined,
+    }) as unknown as AgentContext;
   let inventory: RunningInventory;
   const beats = new Map<string, NodeJS.Timeout>();
 
@@ -43,6 +63,7 @@ describe('discovery: agents and node events', () => {
   });
   afterAll(async () => {
     for (const t of beats.values()) clearInterval(t);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
     await inventory?.close();
     await h.tearDown();
   });
@@ -140,6 +161,30 @@ describe('discovery: agents and node events', () => {
     }
   });
 
+  it('clears a node\'s services when its agent starts with none, and sends nothing if it never had any', async () => {
+    const dataDir = tempDir();
+    const first = new DiscoveryFeature();
+    await first.start(contextFor('n5', dataDir), discoveryConfigSchema.parse({ advertiseAddress: '127.0.0.1', services: [{ name: 'gone', port: 1 }] }));
+    await eventually(async () => (await find('gone', 'n5:gone'))?.health === 'passing');
+    await first.stop();
+    expect(existsSync(join(dataDir, 'discovery', 'registered'))).toBe(true);
+    const second = new DiscoveryFeature();
+    await second.start(contextFor('n5', dataDir), discoveryConfigSchema.parse({}));
+    await eventually(async () => (await find('gone', 'n5:gone')) === undefined);
+    expect(existsSync(join(dataDir, 'discovery', 'registered'))).toBe(false);
+    await second.stop();
+
+    const asked: string[] = [];
+    const sub = h.client.nc.subscribe(h.client.subjects.agent('n6', 'discovery.register'), { callback: (_e, m) => void asked.push(m.subject) });
+    const empty = new DiscoveryFeature();
+    await empty.start(contextFor('n6', tempDir()), discoveryConfigSchema.parse({}));
+    await h.client.nc.flush();
+    await new Promise((r) => setTimeout(r, 200));
+    await empty.stop();
+    sub.unsubscribe();
+    expect(asked).toEqual([]);
+  });
+
   describe('the agent feature in-process with a real HTTP service', () => {
     let server: Server;
     let healthy = true;
@@ -163,7 +208,7 @@ describe('discovery: agents and node events', () => {
       const ctx = {
         nodeId: 'n3',
         bus: h.client,
-        dataDir: '/tmp',
+        dataDir: tempDir(),
         logger: new JsonLogger('agent', 'test'),
         simulated: false,
         facts: () => ({ group: 'default' }),

@@ -1,4 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Server } from 'node:http';
 import type { Subscription } from '@nats-io/transport-node';
 import { networkInterfaces } from 'node:os';
@@ -198,9 +200,16 @@ export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
     const body = this.registration();
     const text = JSON.stringify(body);
     if (text === this.registered) return;
+    // A node that never registered a service has nothing to clear: thousands of (simulated)
+    // nodes without services send nothing at all.
+    if (body.services.length === 0 && !(await this.hasRegistered())) {
+      this.registered = text;
+      return;
+    }
     try {
       const reply = await ctx.bus.request<AgentRegisterReply>(ctx.bus.subjects.agent(ctx.nodeId, AGENT_DISCOVERY_REGISTER), body, 10_000);
       this.registered = text;
+      await this.markRegistered(body.services.length > 0);
       if (reply.removed.length > 0) ctx.logger.info('discovery: deregistered removed services', { instances: reply.removed });
       // The catalog may hold older states (or none, for new instances): bring it up to date.
       this.sendSummary();
@@ -212,6 +221,31 @@ export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
       if (attempt === 0) ctx.logger.warn('discovery: registration failed; retrying', { error: (err as Error).message });
       this.retry = setTimeout(() => void this.register(attempt + 1), delay);
       this.retry.unref();
+    }
+  }
+
+  /** `<dataDir>/discovery/registered` exists while the catalog may hold this node's services. */
+  private get marker(): string {
+    return join(this.ctx!.dataDir, 'discovery', 'registered');
+  }
+
+  private async hasRegistered(): Promise<boolean> {
+    return access(this.marker).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  private async markRegistered(some: boolean): Promise<void> {
+    try {
+      if (some) {
+        await mkdir(dirname(this.marker), { recursive: true });
+        await writeFile(this.marker, new Date().toISOString());
+      } else {
+        await rm(this.marker, { force: true });
+      }
+    } catch (err) {
+      this.ctx?.logger.warn('discovery: cannot write the registration marker', { error: (err as Error).message });
     }
   }
 
