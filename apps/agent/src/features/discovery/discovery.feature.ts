@@ -1,19 +1,15 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { access, mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { Server } from 'node:http';
 import type { Subscription } from '@nats-io/transport-node';
 import { networkInterfaces } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import {
-  AGENT_DISCOVERY_REGISTER,
   DISCOVERY_REAPED_TOPIC,
   checkToInput,
   reapedNoticeSchema,
   resolveCheckIds,
   type AgentDiscoveryReport,
   type AgentRegister,
-  type AgentRegisterReply,
   type ServiceDefinition,
 } from '#contracts/discovery';
 import { encodeJson } from '#lib/messaging';
@@ -22,6 +18,7 @@ import { hash32 } from '../../simulator/prng.js';
 import { CheckRunner, type CheckTransition } from './check-runner.js';
 import { discoveryConfigSchema, type DiscoveryConfig } from './config.js';
 import { loadDefinitionsDir, mergeDefinitions } from './definitions.js';
+import { Registrar } from './registrar.js';
 import { startTtlEndpoint } from './ttl-endpoint.js';
 
 /** First non-internal IPv4 address of the machine; loopback when there is none. */
@@ -53,8 +50,7 @@ export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
   private ttlServer?: Server;
   private timers: NodeJS.Timeout[] = [];
   private debounce?: NodeJS.Timeout;
-  private retry?: NodeJS.Timeout;
-  private registered = '';
+  private registrar?: Registrar;
   private wanted = '';
   /** Every definition found, and those the catalog reaped (not registered until they change). */
   private defined: ServiceDefinition[] = [];
@@ -83,6 +79,7 @@ export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
     if (config.ttlListen && !ctx.simulated) {
       this.ttlServer = await startTtlEndpoint(config.ttlListen, (s, c, status, output) => this.runner!.reportTtl(s, c, status, output));
     }
+    this.registrar = new Registrar(ctx, () => this.registration(), () => this.sendSummary());
     this.notices = ctx.bus.consume(ctx.bus.subjects.node(ctx.nodeId, DISCOVERY_REAPED_TOPIC), {
       name: 'agent.discovery-reaped',
       schema: reapedNoticeSchema,
@@ -99,23 +96,18 @@ export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
     // Virtual nodes share one definition set: read once, not rescanned by thousands of timers.
     if (config.servicesDir && !ctx.simulated) every(config.rescanSeconds * 1000, () => void this.reload());
     every(config.summaryIntervalSeconds * 1000, () => this.sendSummary());
-    every(config.syncSeconds * 1000, () => {
-      this.registered = '';
-      void this.register();
-    });
+    every(config.syncSeconds * 1000, () => void this.registrar!.register(true));
   }
 
   async onReconnect(): Promise<void> {
-    if (!this.ctx) return;
-    this.registered = '';
-    await this.register();
+    await this.registrar?.register(true);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.debounce);
-    clearTimeout(this.retry);
+    this.registrar?.stop();
     this.watcher?.close();
     this.notices?.unsubscribe();
     this.runner?.stop();
@@ -157,7 +149,8 @@ export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
   private async activate(): Promise<void> {
     this.services = this.defined.filter((d) => !this.suppressed.has(DiscoveryFeature.key(d)));
     this.runner!.update(this.services.map((s) => ({ serviceId: s.id ?? s.name, checks: resolveCheckIds(s.checks) })));
-    await this.register();
+    // The catalog may hold older states (or none, for new instances): a summary follows each registration.
+    await this.registrar!.register();
   }
 
   /** The catalog removed these after they stayed critical too long: stop registering them, as Consul's agent does. */
@@ -182,76 +175,9 @@ export class DiscoveryFeature implements AgentFeature<DiscoveryConfig> {
     };
   }
 
-  private chain: Promise<void> = Promise.resolve();
-
-  /**
-   * Sends the full set; retried with backoff until the discovery service answers. Registrations
-   * run one at a time, so an older set can never overtake a newer one.
-   */
-  private register(attempt = 0): Promise<void> {
-    this.chain = this.chain.then(() => this.registerNow(attempt));
-    return this.chain;
-  }
-
-  private async registerNow(attempt: number): Promise<void> {
-    const ctx = this.ctx;
-    if (!ctx || this.stopped) return;
-    clearTimeout(this.retry);
-    const body = this.registration();
-    const text = JSON.stringify(body);
-    if (text === this.registered) return;
-    // A node that never registered a service has nothing to clear: thousands of (simulated)
-    // nodes without services send nothing at all.
-    if (body.services.length === 0 && !(await this.hasRegistered())) {
-      this.registered = text;
-      return;
-    }
-    try {
-      const reply = await ctx.bus.request<AgentRegisterReply>(ctx.bus.subjects.agent(ctx.nodeId, AGENT_DISCOVERY_REGISTER), body, 10_000);
-      this.registered = text;
-      await this.markRegistered(body.services.length > 0);
-      if (reply.removed.length > 0) ctx.logger.info('discovery: deregistered removed services', { instances: reply.removed });
-      // The catalog may hold older states (or none, for new instances): bring it up to date.
-      this.sendSummary();
-    } catch (err) {
-      // An empty set only clears what a previous run registered: one try is enough, so that
-      // thousands of simulated nodes without services do not keep asking.
-      if (this.stopped || body.services.length === 0) return;
-      const delay = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
-      if (attempt === 0) ctx.logger.warn('discovery: registration failed; retrying', { error: (err as Error).message });
-      this.retry = setTimeout(() => void this.register(attempt + 1), delay);
-      this.retry.unref();
-    }
-  }
-
-  /** `<dataDir>/discovery/registered` exists while the catalog may hold this node's services. */
-  private get marker(): string {
-    return join(this.ctx!.dataDir, 'discovery', 'registered');
-  }
-
-  private async hasRegistered(): Promise<boolean> {
-    return access(this.marker).then(
-      () => true,
-      () => false,
-    );
-  }
-
-  private async markRegistered(some: boolean): Promise<void> {
-    try {
-      if (some) {
-        await mkdir(dirname(this.marker), { recursive: true });
-        await writeFile(this.marker, new Date().toISOString());
-      } else {
-        await rm(this.marker, { force: true });
-      }
-    } catch (err) {
-      this.ctx?.logger.warn('discovery: cannot write the registration marker', { error: (err as Error).message });
-    }
-  }
-
   private sendSummary(): void {
     const checks = this.runner?.snapshot() ?? [];
-    if (checks.length > 0 && this.registered) this.report('summary', checks);
+    if (checks.length > 0 && this.registrar?.isRegistered) this.report('summary', checks);
   }
 
   /** JetStream publish, deduplicated by message id; a failure makes the next summary carry the state. */
