@@ -72,11 +72,12 @@ async function runRollout(
   bus: MessageBus,
   db: pg.Pool,
   updaterPid: number,
-  nodes: number,
+  registered: number,
   slots: number,
   channel: string,
   simulator: boolean,
 ): Promise<RunResult> {
+  let nodes = registered;
   const call = <T>(verb: keyof typeof updaterVerbs, body: unknown) => bus.request<T>(bus.subjects.svc(UPDATER, updaterVerbs[verb]), body, 30_000);
   const group = simulator ? 'default' : 'bench';
   const fleet = new VirtualFleet(bus);
@@ -91,6 +92,7 @@ async function runRollout(
       natsUrl: NATS_URL,
       subjectRoot: bus.subjects.root,
       channel,
+      groups: 1,
       dataDir,
       os: { name: 'fleet-os', version: '1.0.0' },
       features: [updatesFeature],
@@ -153,7 +155,12 @@ async function runRollout(
   if (fleet.errors.length) console.log(`  virtual node errors: ${fleet.errors.length}, first: ${fleet.errors[0].message}`);
   for (const n of fleet.nodes.values()) if (n.version !== '1.1.0') throw new Error(`node ${n.id} is on ${n.version}`);
   const final = await call<RolloutView>('getRollout', { id: rollout.id });
-  if (final.counts.byState.succeeded !== nodes) throw new Error(`not every node succeeded: ${JSON.stringify(final.counts.byState)}`);
+  // The simulator makes every fifth node aarch64: the x86_64 release targets the others.
+  const expected = simulator ? final.counts.total : nodes;
+  if ((simulator && expected < nodes * 0.75) || final.counts.total !== expected || final.counts.byState.succeeded !== expected) {
+    throw new Error(`not every node succeeded: ${final.counts.total} targeted, ${JSON.stringify(final.counts.byState)}`);
+  }
+  nodes = expected;
   return {
     nodes,
     seconds,
