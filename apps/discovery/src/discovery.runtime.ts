@@ -13,7 +13,7 @@ import { CatalogStore } from './catalog/catalog.store.js';
 import { DnsServer } from './dns/dns-server.js';
 import type { DiscoveryEnv } from './env.js';
 import { consumeInventoryEvents } from './nodes/inventory-events.js';
-import { registerPlatformService, type PlatformRegistration } from './platform/register-platform-service.js';
+import { registerPlatformService, type PlatformRegistration } from '#lib/messaging';
 import { Reaper } from './reaper/reaper.js';
 
 export const DISCOVERY_ENV = Symbol('DISCOVERY_ENV');

@@ -11,7 +11,7 @@ import { parseDiscoveryEnv } from './env.js';
 import { DISCOVERY_VERSION } from './version.js';
 
 export { migrateDiscoveryDatabase } from './database/data-source.js';
-export { registerPlatformService } from './platform/register-platform-service.js';
+export { registerPlatformService } from '#lib/messaging';
 
 export interface RunningDiscovery {
   close(): Promise<void>;

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { MessageBus } from '#lib/messaging';
+import { MessageBus, registerPlatformService } from '#lib/messaging';
 import { JsonLogger, startDefaultMetrics } from '#lib/telemetry';
 import { AppModule } from './app.module.js';
 import { AuditWriter } from './audit/audit-writer.js';
@@ -90,6 +90,8 @@ export async function startGatewayService(
     const port = (app.getHttpServer().address() as AddressInfo).port;
     logger.info('gateway listening', { port, subject_root: env.FLEET_SUBJECT_ROOT });
 
+    // Appear in the discovery catalog (and DNS) as `gateway`, with the HTTP port.
+    const registration = registerPlatformService(bus, { name: 'gateway', port, tags: ['fleetcore', 'http'] });
     const started = { app, bus };
     let closing: Promise<void> | undefined;
     return {
@@ -99,6 +101,7 @@ export async function startGatewayService(
       // Idempotent: the second caller waits for the first shutdown.
       close: () =>
         (closing ??= (async () => {
+          await registration.close();
           await started.app.close();
           await started.bus.drain();
           await dataSource.destroy();

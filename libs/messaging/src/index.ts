@@ -3,3 +3,4 @@ export * from './codec.js';
 export * from './connect.js';
 export * from './messaging.module.js';
 export * from './durable.js';
+export * from './platform-registration.js';

@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
-import type { MessageBus } from '#lib/messaging';
+import type { MessageBus } from './bus.js';
 import { FleetError } from '#contracts/common';
 import { DISCOVERY, discoveryVerbs, type RegisterInstance, type TtlUpdate } from '#contracts/discovery';
 
 export interface PlatformServiceOptions {
   /** Service name as it will appear in `fleetctl services ls` and DNS: `inventory`, `gateway`... */
   name: string;
-  /** Where clients reach it; NATS-only services pass their host and port 0. */
+  /** Where clients reach it (default: FLEET_ADVERTISE_ADDRESS or 127.0.0.1); NATS-only services use port 0. */
   address?: string;
   port?: number;
   tags?: string[];
@@ -37,7 +37,7 @@ export function registerPlatformService(bus: MessageBus, options: PlatformServic
   const registration: RegisterInstance = {
     id,
     name: options.name,
-    address: options.address ?? '127.0.0.1',
+    address: options.address ?? process.env.FLEET_ADVERTISE_ADDRESS ?? '127.0.0.1',
     port: options.port ?? 0,
     tags: options.tags ?? ['fleetcore'],
     meta: { version: process.env.npm_package_version ?? 'dev', ...options.meta },

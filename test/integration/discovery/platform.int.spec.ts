@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerPlatformService, type PlatformRegistration } from '../../../apps/discovery/src/platform/register-platform-service.js';
+import { registerPlatformService, type PlatformRegistration } from '#lib/messaging';
 import { MessageBus } from '#lib/messaging';
 import { TEST_NATS_URL, eventually } from '../../support/infra.js';
 import { DiscoveryHarness } from './support.js';
