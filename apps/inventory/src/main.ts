@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import { MessageBus } from '#lib/messaging';
+import { MessageBus, registerPlatformService } from '#lib/messaging';
 import { JsonLogger, startDefaultMetrics, startMetricsServer } from '#lib/telemetry';
 import { InventoryApi } from './api/inventory-api.js';
 import { migrateInventoryDatabase } from './database/data-source.js';
@@ -59,6 +59,8 @@ export async function startInventoryService(env: NodeJS.ProcessEnv = process.env
     throw err;
   }
   const running = app;
+  // Appear in the discovery catalog as `inventory`, so `fleetctl services ls` shows the control plane.
+  const registration = registerPlatformService(bus, { name: 'inventory', port: config.METRICS_PORT });
   logger.info('inventory service started', {
     subjectRoot: config.FLEET_SUBJECT_ROOT,
     heartbeatIntervalSeconds: config.HEARTBEAT_INTERVAL_SECONDS,
@@ -71,6 +73,7 @@ export async function startInventoryService(env: NodeJS.ProcessEnv = process.env
     bus,
     close: () =>
       (closing ??= (async () => {
+        await registration.close();
         if (metrics) {
           const closed = new Promise<void>((resolve) => metrics!.close(() => resolve()));
           metrics.closeAllConnections();
