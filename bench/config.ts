@@ -68,9 +68,13 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
 }
 
 function startService(svc: string, env: Record<string, string>): ChildProcess {
-  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(" ") : [];
-  const child = spawn(process.execPath, [...nodeArgs, main(svc)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, main(svc)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${svc}] ${d}`));
+  // Of the info lines (stdout) only the config service's recomputation timings are shown.
+  child.stdout!.on('data', (d: Buffer) => {
+    for (const line of String(d).split('\n')) if (line.includes('desired state recomputed')) process.stderr.write(`[${svc}] ${line}\n`);
+  });
   return child;
 }
 
@@ -102,7 +106,7 @@ async function benchFleetcore(nodes: number, workers: number): Promise<{ asked: 
   let bus: MessageBus | undefined;
   try {
     children.push(startService('inventory', { ...env, HEARTBEAT_INTERVAL_SECONDS: '60', HEARTBEAT_FLUSH_MS: '500' }));
-    children.push(startService('config', { ...env, CONFIG_ALLOWED_ROOTS: '/etc', CONFIG_RESYNC_INTERVAL_MS: '3600000' }));
+    children.push(startService('config', { ...env, LOG_LEVEL: 'info', CONFIG_ALLOWED_ROOTS: '/etc', CONFIG_RESYNC_INTERVAL_MS: '3600000' }));
     bus = await MessageBus.connect({ url: NATS_URL, name: 'bench-config', subjectRoot: root, service: 'bench' });
     for (const svc of ['inventory', CONFIG]) await until(`${svc} ping`, () => bus!.request(bus!.subjects.svc(svc, 'ping'), {}, 500), 60_000, 200);
     await db.connect();
@@ -178,6 +182,7 @@ async function benchFleetcore(nodes: number, workers: number): Promise<{ asked: 
     });
     t0 = performance.now();
     await bus.request(bus.subjects.svc(CONFIG, configVerbs.publish), { author: 'bench', message: 'fan-out', expectedRevision: 0 }, 30_000);
+    const publishReplyMs = performance.now() - t0;
     const stored: number[] = [];
     let last = 0;
     await until(
@@ -195,6 +200,7 @@ async function benchFleetcore(nodes: number, workers: number): Promise<{ asked: 
     sub.unsubscribe();
     noticeSub.unsubscribe();
     askSub.unsubscribe();
+    console.log(`publish request answered after ${Math.round(publishReplyMs)} ms`);
     return { asked: percentiles(asked, nodes), notices: percentiles(noticed, nodes), nats: percentiles([...arrivals.values()], nodes), stored: percentiles(stored, nodes), setupSeconds };
   } finally {
     await Promise.all(
