@@ -8,6 +8,7 @@ import { UpdaterEvents } from './common/updater-events.js';
 import { UPDATER_BUS, UPDATER_DB, UPDATER_ENV } from './common/tokens.js';
 import { ControllerRunner } from './controller/controller.runner.js';
 import { ControllerSignal } from './controller/controller-signal.js';
+import { InventoryEvents } from './controller/inventory-events.js';
 import { Membership } from './controller/membership.js';
 import { RolloutController } from './controller/rollout-controller.js';
 import type { UpdaterEnv } from './env.js';
@@ -43,6 +44,7 @@ export class UpdaterModule {
         RolloutsService,
         RolloutsHandlers,
         Membership,
+        InventoryEvents,
         RolloutController,
         ControllerRunner,
       ],

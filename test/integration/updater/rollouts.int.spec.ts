@@ -210,6 +210,18 @@ describe('updater: rollouts to real inventory nodes driven by virtual agents', (
     await h.call('abortRollout', { id: r.id });
   });
 
+  it('follows inventory events: a decommissioned node loses its desired update', async () => {
+    const nodes = await fleet('decom', 2);
+    const { rollout: r } = await rollout('decom', { strategy: { type: 'waves', waves: [100], soakSeconds: 0 } });
+    await eventually(async () => (await nodes[0].desired()).update !== null);
+    await h.client.request(h.client.subjects.svc('inventory', 'decommission'), { id: nodes[0].id });
+    await eventually(async () => (await nodes[0].desired()).update === null);
+    const [row] = await allRolloutNodes(h, r.id, { nodeId: nodes[0].id });
+    expect(row.state).toBe('pending');
+    expect((await nodes[1].desired()).update).not.toBeNull();
+    await h.call('abortRollout', { id: r.id });
+  });
+
   it('drops malformed or foreign reports with typed errors and keeps consuming', async () => {
     const [node] = await fleet('bad', 1);
     const { rollout: r } = await rollout('bad', { strategy: { type: 'waves', waves: [100], soakSeconds: 0 } });

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { MessageBus } from '#lib/messaging';
+import type { z } from 'zod';
 import { INVENTORY, inventoryVerbs, matchNodesReplySchema } from '#contracts/inventory';
 import { parseOrThrow } from '#contracts/common';
 import { UPDATER_BUS, UPDATER_DB, UPDATER_ENV } from '../common/tokens.js';
@@ -9,6 +10,9 @@ import { bucketOf, waveOf } from '../rollouts/waves.js';
 import { wavePercents, type RolloutRow } from '../rollouts/rollout-row.js';
 
 const N = '"updater"."rollout_nodes"';
+type TargetNode = z.output<typeof matchNodesReplySchema>['nodes'][number];
+/** Nodes per `match` page: ~100 bytes each, well inside a 1 MiB NATS message even with labels. */
+const MATCH_PAGE = 2000;
 
 /**
  * Resolves a rollout's target to nodes through the inventory's `match` verb (services never read
@@ -24,18 +28,32 @@ export class Membership {
     @Inject(UPDATER_ENV) private readonly env: UpdaterEnv,
   ) {}
 
+  /** The target's nodes, through the inventory's `match` verb in pages (any fleet size fits). */
+  async resolve(r: RolloutRow): Promise<TargetNode[]> {
+    const nodes: TargetNode[] = [];
+    let cursor: string | null | undefined;
+    do {
+      const reply: unknown = await this.bus.request(
+        this.bus.subjects.svc(INVENTORY, inventoryVerbs.match),
+        {
+          ...(r.target.selector ? { selector: r.target.selector } : {}),
+          ...(r.target.groups.length ? { groups: r.target.groups } : {}),
+          channel: r.target.channel,
+          arch: r.arch,
+          limit: MATCH_PAGE,
+          ...(cursor ? { cursor } : {}),
+        },
+        this.env.UPDATER_INVENTORY_TIMEOUT_MS,
+      );
+      const page = parseOrThrow(matchNodesReplySchema, reply, 'inventory match reply');
+      nodes.push(...page.nodes);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return nodes;
+  }
+
   async refresh(r: RolloutRow): Promise<number> {
-    const reply = await this.bus.request(
-      this.bus.subjects.svc(INVENTORY, inventoryVerbs.match),
-      {
-        ...(r.target.selector ? { selector: r.target.selector } : {}),
-        ...(r.target.groups.length ? { groups: r.target.groups } : {}),
-        channel: r.target.channel,
-        arch: r.arch,
-      },
-      this.env.UPDATER_INVENTORY_TIMEOUT_MS,
-    );
-    const { nodes } = parseOrThrow(matchNodesReplySchema, reply, 'inventory match reply');
+    const nodes = await this.resolve(r);
     const waves = wavePercents(r);
     const buckets = nodes.map((n) => bucketOf(n.id));
     await this.db.query(
