@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,6 +6,7 @@ import type { Subscription } from '@nats-io/transport-node';
 import type { NodePage } from '#contracts/inventory';
 import { MessageBus } from '#lib/messaging';
 import { TEST_NATS_URL, createTestDatabase, deleteStreams, eventually, testSubjectRoot } from '../support/infra.js';
+import { exited, startScript as start, type SpawnedProcess as Proc } from '../support/processes.js';
 
 /**
  * The built platform on the wire: the inventory as its own process, three real `fleet-agent run`
@@ -16,23 +16,8 @@ const repo = resolve(import.meta.dirname, '../..');
 const inventoryMain = join(repo, 'dist/apps/inventory/src/main.js');
 const agentCli = join(repo, 'dist/apps/agent/src/cli.js');
 
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-}
 
-function start(script: string, args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += String(d)));
-  child.stderr!.on('data', (d) => (output += String(d)));
-  return { child, output: () => output };
-}
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((r) => child.once('exit', (code) => r(code)));
-}
 
 describe('fleet-agent processes and the inventory service', () => {
   const root = testSubjectRoot();

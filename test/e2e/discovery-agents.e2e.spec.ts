@@ -1,7 +1,7 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,6 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dnsPacket from 'dns-packet';
 import type { InstanceView, InstancesReply } from '#contracts/discovery';
 import { TEST_NATS_URL, createTestDatabase, deleteStreams, eventually, testSubjectRoot } from '../support/infra.js';
+import { freePort, startScript, stopProcess, type SpawnedProcess as Proc } from '../support/processes.js';
+
+const start = (script: string, args: string[], env: Record<string, string> = {}): Proc => startScript(join(repo, script), args, env);
+const stop = (child: Proc['child'] | undefined, signal: NodeJS.Signals = 'SIGTERM') => stopProcess(child, 5000, signal);
 
 /**
  * The built platform with real processes: inventory, discovery and gateway from dist/, two
@@ -17,38 +21,9 @@ import { TEST_NATS_URL, createTestDatabase, deleteStreams, eventually, testSubje
 const repo = resolve(import.meta.dirname, '../..');
 const ADMIN = `fct_e2e-discovery-${'d'.repeat(40)}`;
 
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-}
 
-function start(script: string, args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [join(repo, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += String(d)));
-  child.stderr!.on('data', (d) => (output += String(d)));
-  return { child, output: () => output };
-}
 
-async function stop(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => res(port));
-    });
-  });
-}
 
 describe('discovery end to end: agents, checks, node offline, blocking queries, DNS', () => {
   const root = testSubjectRoot();

@@ -1,14 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeView } from '#contracts/inventory';
 import { MessageBus } from '#lib/messaging';
 import { TEST_NATS_URL, createTestDatabase, deleteStreams, eventually, testSubjectRoot } from '../support/infra.js';
+import { exited, freePort, startScript as start, stopProcess, type SpawnedProcess as Proc } from '../support/processes.js';
+
+const stop = (child: Proc['child'] | undefined) => stopProcess(child, 0, 'SIGKILL');
 
 /**
  * Real `fleet-agent run` processes with the `ab` backend, updated by the built platform
@@ -23,40 +24,10 @@ const ADMIN = `fct_e2e-updates-${'u'.repeat(40)}`;
 const RESTART_EXIT_CODE = 75;
 const ARCH = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
 
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-}
 
-function start(script: string, args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += String(d)));
-  child.stderr!.on('data', (d) => (output += String(d)));
-  return { child, output: () => output };
-}
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((r) => child.once('exit', (code) => r(code)));
-}
 
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGKILL');
-  await exited(child);
-}
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
 
 /** Restarts the agent whenever it exits with the restart code: what `Restart=` does in systemd. */
 class Supervisor {

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,9 @@ import { generateSigningKeyPair, parsePrivateKey, signDigest } from '../../apps/
 import { simulatedHealthFails } from '../../apps/agent/src/features/updates/updates.feature.js';
 import { bucketOf, waveOf } from '../../apps/updater/src/rollouts/waves.js';
 import { TEST_NATS_URL, createTestDatabase, deleteStreams, eventually, testSubjectRoot } from '../support/infra.js';
+import { exited, spawnNode as start, stopProcess, type SpawnedProcess as Proc } from '../support/processes.js';
+
+const kill = (child: Proc['child'] | undefined, signal: NodeJS.Signals = 'SIGKILL') => stopProcess(child, 5000, signal);
 
 /**
  * 200 simulated agents (one `fleet-agent` simulator process running the real updates feature
@@ -25,29 +27,9 @@ const FAIL_RATE = 0.05;
 const SLOTS = 3;
 const keys = generateSigningKeyPair();
 
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-}
 
-function start(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += String(d)));
-  child.stderr!.on('data', (d) => (output = (output + String(d)).slice(-20_000)));
-  return { child, output: () => output };
-}
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((r) => child.once('exit', (code) => r(code)));
-}
 
-async function kill(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill(signal);
-  await exited(child);
-}
 
 const SIMULATOR = `
 const { startSimulator } = await import(process.env.SIM_MODULE);
