@@ -145,10 +145,9 @@ export class DesiredStateService {
       for (const c of changed.slice(start, start + NOTICE_CHUNK)) {
         this.bus.nc.publish(this.bus.subjects.node(c.nodeId, CONFIG_NOTICE_TOPIC), this.noticeBytes(c));
       }
-      // Let the client write this chunk to the socket before encoding the next (no round trip).
-      await new Promise((resolve) => setImmediate(resolve));
+      // Out to the server before the next chunk is encoded; also paces a very large fan-out.
+      await this.bus.nc.flush();
     }
-    await this.bus.nc.flush();
     notices.inc(changed.length);
     const t3 = performance.now();
     for (let start = 0; start < changed.length; start += NOTICE_CHUNK) {
