@@ -172,9 +172,10 @@ export class PrivateNats {
     return `nats://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
+  /** `extraArgs` e.g. `['-c', configFile]` for a server with users and permissions. */
+  async start(extraArgs: string[] = []): Promise<void> {
     if (this.port === 0) this.port = await freePort();
-    this.child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir], { stdio: 'ignore' });
+    this.child = spawn('nats-server', [...extraArgs, '-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir], { stdio: 'ignore' });
     await eventually(() => portOpen(this.port), 10_000);
   }
 

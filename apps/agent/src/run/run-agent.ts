@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { MessageBus } from '#lib/messaging';
+import { Subjects } from '#contracts/common';
 import { JsonLogger } from '#lib/telemetry';
 import { loadAgentConfig, type AgentConfig } from '../config/agent-config.js';
 import type { AgentFeatureFactory } from '../feature.js';
@@ -134,6 +135,8 @@ async function connectForever(
         url: config.natsUrl,
         credentials: config.natsCredentials,
         name: `fleet-agent:${config.nodeId}`,
+        // Replies come back under the node's own subjects, so its credentials need no `_INBOX.>`.
+        inboxPrefix: new Subjects(config.subjectRoot).nodeInbox(config.nodeId),
         subjectRoot: config.subjectRoot,
         service: 'agent',
         logger,

@@ -57,6 +57,11 @@ export class Subjects {
     return `${this.root}.node.${nodeId}.${topic}`;
   }
 
+  /** Reply inbox prefix of a node's agent: inside the tree its credentials may subscribe to. */
+  nodeInbox(nodeId: string): string {
+    return `${this.root}.node.${nodeId}._INBOX`;
+  }
+
   anyNode(topic: string): string {
     return `${this.root}.node.*.${topic}`;
   }
