@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { pathToFileURL } from 'node:url';
 import { NestFactory } from '@nestjs/core';
-import { MessageBus } from '#lib/messaging';
+import { MessageBus, registerPlatformService } from '#lib/messaging';
 import { JsonLogger, startDefaultMetrics, startMetricsServer } from '#lib/telemetry';
 import { UPDATER } from '#contracts/updater';
 import { ControllerRunner } from './controller/controller.runner.js';
@@ -48,6 +48,8 @@ export async function startUpdaterService(env: NodeJS.ProcessEnv = process.env):
   const metrics = config.METRICS_PORT ? await startMetricsServer(config.METRICS_PORT, () => bus.isConnected) : undefined;
   const runner = app.get(ControllerRunner);
   const events = app.get(UpdaterEvents);
+  // Appear in the discovery catalog as `updater`, so `fleetctl services ls` shows the control plane.
+  const registration = registerPlatformService(bus, { name: UPDATER, port: config.METRICS_PORT });
   logger.log('updater started', { subjectRoot: config.FLEET_SUBJECT_ROOT });
   let closed = false;
   return {
@@ -57,6 +59,7 @@ export async function startUpdaterService(env: NodeJS.ProcessEnv = process.env):
     async close() {
       if (closed) return;
       closed = true;
+      await registration.close();
       await app.close();
       await events.flush();
       await bus.drain();
