@@ -98,8 +98,8 @@ const groupsSet: Command = {
     { name: 'mac', type: 'string', description: 'match this MAC address' },
     { name: 'uuid', type: 'string', description: 'match this machine UUID' },
     { name: 'hostname', type: 'string', description: 'match this hostname' },
-    { name: 'label', type: 'string', multiple: true, description: 'match a query label, key=value (repeatable)', placeholder: 'k=v' },
-    { name: 'meta', type: 'string', multiple: true, description: 'template metadata, key=value (repeatable)', placeholder: 'k=v' },
+    { name: 'label', type: 'string', multiple: true, description: 'match a query label, key=value', placeholder: 'k=v' },
+    { name: 'meta', type: 'string', multiple: true, description: 'template metadata, key=value', placeholder: 'k=v' },
   ],
   examples: ['fleetctl provisioning groups set rack1 --profile worker --label rack=1 --meta token=$(cat bootstrap.token)'],
   async run(ctx) {
@@ -138,7 +138,7 @@ const render: Command = {
     { name: 'mac', type: 'string', description: 'MAC address' },
     { name: 'uuid', type: 'string', description: 'machine UUID' },
     { name: 'hostname', type: 'string', description: 'hostname' },
-    { name: 'label', type: 'string', multiple: true, description: 'extra key=value facts (repeatable)', placeholder: 'k=v' },
+    { name: 'label', type: 'string', multiple: true, description: 'extra key=value facts', placeholder: 'k=v' },
   ],
   async run(ctx) {
     const query = { mac: ctx.options.mac as string | undefined, uuid: ctx.options.uuid as string | undefined, hostname: ctx.options.hostname as string | undefined, ...pairs(ctx, 'label') };

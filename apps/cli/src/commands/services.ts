@@ -22,9 +22,9 @@ export const INSTANCE_COLUMNS: Column<InstanceView>[] = [
 
 /** Filter options shared by `show` and `watch`, as gateway query parameters. */
 const filterOptions = [
-  { name: 'tag', type: 'string', multiple: true, description: 'only instances with this tag (repeatable)' },
+  { name: 'tag', type: 'string', multiple: true, description: 'only instances with this tag' },
   { name: 'passing', type: 'boolean', description: 'only passing instances' },
-  { name: 'state', type: 'string', multiple: true, choices: ['passing', 'warning', 'critical'], description: 'only instances in this state (repeatable)' },
+  { name: 'state', type: 'string', multiple: true, choices: ['passing', 'warning', 'critical'], description: 'only instances in this state' },
   { name: 'selector', short: 'l', type: 'string', placeholder: 'expr', description: "label selector on the instances' nodes" },
   { name: 'group', type: 'string', description: 'only instances in this group (the datacenter)' },
   { name: 'node', type: 'string', description: 'only instances on this node' },
@@ -209,7 +209,7 @@ const register: Command = {
     { name: 'address', type: 'string', description: 'IP address or host name' },
     { name: 'port', type: 'number', description: 'port' },
     { name: 'id', type: 'string', description: 'instance id (default name@address:port)' },
-    { name: 'tag', type: 'string', multiple: true, description: 'tag (repeatable)' },
+    { name: 'tag', type: 'string', multiple: true, description: 'tag' },
     { name: 'group', type: 'string', description: 'group (default "default")' },
     { name: 'ttl', type: 'string', description: 'add a TTL check with this TTL (e.g. 30s); report with `services check`' },
     { name: 'deregister-after', type: 'string', description: 'remove the instance after being critical this long (e.g. 10m)' },
