@@ -145,9 +145,9 @@ export class DesiredStateService {
       for (const c of changed.slice(start, start + NOTICE_CHUNK)) {
         this.bus.nc.publish(this.bus.subjects.node(c.nodeId, CONFIG_NOTICE_TOPIC), this.noticeBytes(c));
       }
-      // Out to the server before the next chunk is encoded; also paces a very large fan-out.
-      await this.bus.nc.flush();
     }
+    // One flush: a round trip per chunk would let the server's fan-out of one chunk delay the next.
+    await this.bus.nc.flush();
     notices.inc(changed.length);
     const t3 = performance.now();
     for (let start = 0; start < changed.length; start += NOTICE_CHUNK) {
