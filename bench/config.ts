@@ -14,10 +14,10 @@
  * connections), one `/v3/kv/put`, time until 50/99/100 % of the watchers saw the event. Skipped
  * with a message when no `etcd` binary is found.
  *
- * The virtual agents run in `--workers` child processes (default 4), each its own simulator, so
+ * The virtual agents run in `--workers` child processes (default 2), each its own simulator, so
  * the agents' CPU does not delay the parent's measurements.
  *
- * Options: --nodes 10000 --workers 4 --etcd-connections 8 --skip-etcd. Env: NATS_URL, BENCH_PG_URL.
+ * Options: --nodes 10000 --workers 2 --etcd-connections 8 --skip-etcd. Env: NATS_URL, BENCH_PG_URL.
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -399,7 +399,7 @@ async function run(): Promise<void> {
       nodes: { type: 'string', default: '10000' },
       'etcd-connections': { type: 'string', default: '8' },
       'skip-etcd': { type: 'boolean', default: false },
-      workers: { type: 'string', default: '4' },
+      workers: { type: 'string', default: '2' },
       worker: { type: 'boolean', default: false },
       first: { type: 'string', default: '1' },
       root: { type: 'string', default: '' },
