@@ -187,8 +187,13 @@ describe('fleetctl against a running gateway and inventory', () => {
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/^TIME\s+ACTOR\s+ROLE\s+METHOD\s+PATH\s+STATUS\s+REQUEST ID$/m);
     expect(res.stdout).toMatch(/\sbootstrap-admin\s+admin\s+PATCH\s+\/api\/v1\/nodes\/cli-2\s+200\s/);
-    const json = JSON.parse((await fleetctl(['audit', 'ls', '--method', 'DELETE', '-o', 'json'])).stdout);
-    expect(json.items.map((e: { path: string }) => e.path)).toContain('/api/v1/nodes/cli-4');
+    // Audit rows are written in batches: the DELETE may land in a later flush than the PATCHes.
+    const deletes = await eventually(async () => {
+      const json = JSON.parse((await fleetctl(['audit', 'ls', '--method', 'DELETE', '-o', 'json'])).stdout);
+      const paths = json.items.map((e: { path: string }) => e.path) as string[];
+      return paths.includes('/api/v1/nodes/cli-4') ? paths : null;
+    }, 10_000, 200);
+    expect(deletes).toContain('/api/v1/nodes/cli-4');
   });
 
   it('reports fleet status with readiness', async () => {

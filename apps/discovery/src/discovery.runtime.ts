@@ -82,7 +82,7 @@ export class DiscoveryRuntime {
       );
       await this.dns.start();
     }
-    if (env.DISCOVERY_SELF_REGISTER) {
+    if (env.FLEET_SELF_REGISTER) {
       this.self = registerPlatformService(bus, {
         name: DISCOVERY,
         address: env.DISCOVERY_ADVERTISE_ADDRESS ?? (env.DNS_HOST === '0.0.0.0' ? hostname() : env.DNS_HOST),

@@ -22,7 +22,6 @@ export const discoveryEnvSchema = baseEnvSchema.extend({
   /** Address the discovery service registers itself under (its DNS endpoint). */
   DISCOVERY_ADVERTISE_ADDRESS: optionalString,
   /** Register this replica in its own catalog as service `discovery`. */
-  DISCOVERY_SELF_REGISTER: booleanFlag(true),
 });
 
 export type DiscoveryEnv = z.output<typeof discoveryEnvSchema>;

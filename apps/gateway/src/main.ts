@@ -91,7 +91,7 @@ export async function startGatewayService(
     logger.info('gateway listening', { port, subject_root: env.FLEET_SUBJECT_ROOT });
 
     // Appear in the discovery catalog (and DNS) as `gateway`, with the HTTP port.
-    const registration = registerPlatformService(bus, { name: 'gateway', port, tags: ['fleetcore', 'http'] });
+    const registration = env.FLEET_SELF_REGISTER ? registerPlatformService(bus, { name: 'gateway', port, tags: ['fleetcore', 'http'] }) : undefined;
     const started = { app, bus };
     let closing: Promise<void> | undefined;
     return {
@@ -101,7 +101,7 @@ export async function startGatewayService(
       // Idempotent: the second caller waits for the first shutdown.
       close: () =>
         (closing ??= (async () => {
-          await registration.close();
+          await registration?.close();
           await started.app.close();
           await started.bus.drain();
           await dataSource.destroy();

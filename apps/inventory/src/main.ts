@@ -60,7 +60,7 @@ export async function startInventoryService(env: NodeJS.ProcessEnv = process.env
   }
   const running = app;
   // Appear in the discovery catalog as `inventory`, so `fleetctl services ls` shows the control plane.
-  const registration = registerPlatformService(bus, { name: 'inventory', port: config.METRICS_PORT });
+  const registration = config.FLEET_SELF_REGISTER ? registerPlatformService(bus, { name: 'inventory', port: config.METRICS_PORT }) : undefined;
   logger.info('inventory service started', {
     subjectRoot: config.FLEET_SUBJECT_ROOT,
     heartbeatIntervalSeconds: config.HEARTBEAT_INTERVAL_SECONDS,
@@ -73,7 +73,7 @@ export async function startInventoryService(env: NodeJS.ProcessEnv = process.env
     bus,
     close: () =>
       (closing ??= (async () => {
-        await registration.close();
+        await registration?.close();
         if (metrics) {
           const closed = new Promise<void>((resolve) => metrics!.close(() => resolve()));
           metrics.closeAllConnections();

@@ -49,7 +49,7 @@ export async function startUpdaterService(env: NodeJS.ProcessEnv = process.env):
   const runner = app.get(ControllerRunner);
   const events = app.get(UpdaterEvents);
   // Appear in the discovery catalog as `updater`, so `fleetctl services ls` shows the control plane.
-  const registration = registerPlatformService(bus, { name: UPDATER, port: config.METRICS_PORT });
+  const registration = config.FLEET_SELF_REGISTER ? registerPlatformService(bus, { name: UPDATER, port: config.METRICS_PORT }) : undefined;
   logger.log('updater started', { subjectRoot: config.FLEET_SUBJECT_ROOT });
   let closed = false;
   return {
@@ -59,7 +59,7 @@ export async function startUpdaterService(env: NodeJS.ProcessEnv = process.env):
     async close() {
       if (closed) return;
       closed = true;
-      await registration.close();
+      await registration?.close();
       await app.close();
       await events.flush();
       await bus.drain();

@@ -55,6 +55,8 @@ export const baseEnvSchema = z.object({
   /** Port for /metrics, /healthz on a backend service; 0 disables it. */
   METRICS_PORT: port(0),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
+  /** Register this process in the discovery catalog, so `fleetctl services ls` shows it. */
+  FLEET_SELF_REGISTER: booleanFlag(true),
 });
 
 export type BaseEnv = z.output<typeof baseEnvSchema>;

@@ -11,7 +11,7 @@ describe('gateway: /api/v1/services', () => {
 
   beforeAll(async () => {
     await h.setUp(1);
-    f = await startGatewayFixture({}, { root: h.root, databaseUrl: h.dbUrl });
+    f = await startGatewayFixture({ FLEET_SELF_REGISTER: 'false' }, { root: h.root, databaseUrl: h.dbUrl });
     operator = (await f.as(ADMIN_TOKEN).post('/api/v1/tokens').send({ name: 'op', role: 'operator' }).expect(201)).body.token;
     viewer = (await f.as(ADMIN_TOKEN).post('/api/v1/tokens').send({ name: 'ro', role: 'viewer' }).expect(201)).body.token;
   });

@@ -6,7 +6,7 @@ import { DiscoveryHarness } from './support.js';
 
 /** The control plane in its own catalog: the helper every Fleetcore service calls at start-up. */
 describe('discovery: platform services register themselves', () => {
-  const h = new DiscoveryHarness({ DISCOVERY_SELF_REGISTER: 'true' });
+  const h = new DiscoveryHarness({ FLEET_SELF_REGISTER: 'true' });
   let reg: PlatformRegistration | undefined;
 
   beforeAll(async () => {

@@ -18,7 +18,7 @@ describe('discovery: simulated agents', () => {
 
   beforeAll(async () => {
     await h.setUp(1);
-    inventory = await startInventoryService({ NATS_URL: TEST_NATS_URL, DATABASE_URL: h.dbUrl, FLEET_SUBJECT_ROOT: h.root, LOG_LEVEL: 'error' });
+    inventory = await startInventoryService({ NATS_URL: TEST_NATS_URL, DATABASE_URL: h.dbUrl, FLEET_SUBJECT_ROOT: h.root, LOG_LEVEL: 'error', FLEET_SELF_REGISTER: 'false' });
     sim = await startSimulator({
       nodes: 200,
       prefix: 'sim-',

@@ -53,7 +53,7 @@ export class DiscoveryHarness {
       DNS_PORT: '0',
       DISCOVERY_SWEEP_MS: '100',
       DISCOVERY_LEADER_RETRY_MS: '200',
-      DISCOVERY_SELF_REGISTER: 'false',
+      FLEET_SELF_REGISTER: 'false',
       ...this.env,
       ...extra,
     });
