@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { pathToFileURL } from 'node:url';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import { MessageBus, ensureReportStream } from '#lib/messaging';
+import { MessageBus, ensureReportStream, registerPlatformService } from '#lib/messaging';
 import { JsonLogger, startDefaultMetrics, startMetricsServer } from '#lib/telemetry';
 import { ConfigApi } from './api/config-api.js';
 import { ConfigModule } from './config.module.js';
@@ -57,6 +57,8 @@ export async function startConfigService(env: NodeJS.ProcessEnv = process.env): 
   // Nodes whose desired state predates this process (e.g. a deployment changed while it was down).
   void app.get(DesiredStateService).requestReconcile();
   const metrics = config.METRICS_PORT > 0 ? await startMetricsServer(config.METRICS_PORT, () => bus.isConnected) : undefined;
+  // Appear in the discovery catalog as `config`, so `fleetctl services ls` shows the control plane.
+  const registration = config.FLEET_SELF_REGISTER ? registerPlatformService(bus, { name: 'config', port: config.METRICS_PORT }) : undefined;
   logger.info('config service started', { subjectRoot: config.FLEET_SUBJECT_ROOT, roots: config.CONFIG_ALLOWED_ROOTS });
 
   let closing: Promise<void> | undefined;
@@ -65,6 +67,7 @@ export async function startConfigService(env: NodeJS.ProcessEnv = process.env): 
     bus,
     close: () =>
       (closing ??= (async () => {
+        await registration?.close();
         await new Promise<void>((resolve) => (metrics ? metrics.close(() => resolve()) : resolve()));
         await app.get(InventorySync).stop();
         await app.get(ReportConsumer).stop();
