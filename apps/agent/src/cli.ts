@@ -1,4 +1,5 @@
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -30,8 +31,29 @@ simulate:
   --seed N                seed for simulated randomness (default 1)
   --os-version V          OS version the virtual nodes report (default 1.0.0)
   --connections N         NATS connections to share (default one per 5,000 nodes)
+  --feature-config F      JSON or YAML file with feature sections (updates, config, discovery) for
+                          every virtual node; config.managedRoots defaults to the platform's roots
 
 See docs/agent.md for the config file reference.`;
+
+/**
+ * Virtual nodes keep config files in memory, so the config feature is on by default for them,
+ * with the roots the config service allows by default; a --feature-config file overrides it.
+ */
+function simulatedFeatureConfig(file: string | undefined): Record<string, unknown> {
+  const defaults: Record<string, unknown> = { config: { managedRoots: ['/etc', '/opt', '/srv', '/var/lib', '/usr/local/etc'] } };
+  if (!file) return defaults;
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--feature-config ${file}: ${(err as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new UsageError(`--feature-config ${file}: expected a map of feature sections`);
+  }
+  return { ...defaults, ...(parsed as Record<string, unknown>) };
+}
 
 /** Bad usage: printed with the usage hint, exit code 2. */
 class UsageError extends Error {}
@@ -97,6 +119,7 @@ async function simulate(args: string[]): Promise<number> {
       seed: { type: 'string' },
       'os-version': { type: 'string' },
       connections: { type: 'string' },
+      'feature-config': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -121,6 +144,7 @@ async function simulate(args: string[]): Promise<number> {
     seed: values.seed === undefined ? undefined : integer('--seed', values.seed, 0, 2 ** 32 - 1),
     os: values['os-version'] ? { name: 'Fleetcore Linux', version: values['os-version'] } : undefined,
     connections: values.connections === undefined ? undefined : integer('--connections', values.connections, 1, 64),
+    featureConfig: simulatedFeatureConfig(values['feature-config']),
   };
   if (options.prefix !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,100}$/.test(options.prefix)) {
     throw new UsageError(`--prefix "${options.prefix}" must be letters, digits, _ or -, starting with a letter or digit`);
