@@ -56,7 +56,7 @@ export const configReportSchema = z.object({
   drift: z.array(driftEntrySchema).max(10_000).default([]),
   /** Drifted files were rewritten (`remediateDrift: true`). */
   remediated: z.boolean().default(false),
-  at: z.string(),
+  at: z.string().datetime({ offset: true }),
 });
 export type ConfigReport = z.output<typeof configReportSchema>;
 export type ConfigReportInput = z.input<typeof configReportSchema>;

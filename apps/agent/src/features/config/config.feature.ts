@@ -38,6 +38,7 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
   private queued: 'sync' | 'force' | undefined;
   private retryTimer?: NodeJS.Timeout;
   private driftTimer?: NodeJS.Timeout;
+  private resyncTimer?: NodeJS.Timeout;
   private failures = 0;
   private lastDrift = '[]';
   private stopped = false;
@@ -60,6 +61,8 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
       schema: configNoticeSchema,
       queue: false,
       trace: false,
+      // Notices may carry a small bundle inline; the service caps that below NATS's 1 MiB payload.
+      maxBytes: 1024 * 1024,
       handler: (notice) => {
         this.notice = notice;
         this.request('sync');
@@ -68,6 +71,9 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
     this.request('force');
     this.driftTimer = setInterval(() => this.enqueue(() => this.checkDrift()), config.driftIntervalSeconds * 1000);
     this.driftTimer.unref?.();
+    const resyncMs = config.resyncIntervalSeconds * 1000 * (0.9 + Math.random() * 0.2);
+    this.resyncTimer = setInterval(() => this.request('sync', true), resyncMs);
+    this.resyncTimer.unref?.();
   }
 
   async onReconnect(): Promise<void> {
@@ -78,6 +84,7 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearInterval(this.driftTimer);
+    clearInterval(this.resyncTimer);
     this.sub?.unsubscribe();
     await this.chain;
   }

@@ -20,6 +20,11 @@ export const configFeatureSchema = z
     driftIntervalSeconds: z.number().positive().max(86_400).default(60),
     /** Rewrite drifted files with the content they should have (and run their reload actions). */
     remediateDrift: z.boolean().default(false),
+    /**
+     * Fetch the bundle this often even without a notice (with ±10 % jitter): a notice lost while
+     * connected is recovered within this long.
+     */
+    resyncIntervalSeconds: z.number().positive().max(86_400).default(300),
     /** Check commands and reload actions are killed after this long. */
     commandTimeoutSeconds: z.number().positive().max(3600).default(30),
   })
