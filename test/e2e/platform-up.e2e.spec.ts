@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Resolver } from 'node:dns/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
@@ -22,12 +23,14 @@ describe('fleetcore up --demo', () => {
   let db: { url: string; drop: () => Promise<void> };
   let platform: SpawnedProcess;
   let port: number;
+  let dnsPort: number;
   let stateDir: string;
   let token: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     port = await freePort();
+    dnsPort = await freePort();
     stateDir = mkdtempSync(join(tmpdir(), 'fleetcore-up-'));
     platform = spawnNode(['bin/fleetcore.js', 'up', '--demo', '5', '--state-dir', stateDir], {
       NATS_URL: TEST_NATS_URL,
@@ -35,7 +38,7 @@ describe('fleetcore up --demo', () => {
       FLEET_SUBJECT_ROOT: root,
       FLEET_ADMIN_TOKEN: undefined,
       PORT: String(port),
-      DNS_PORT: String(await freePort()),
+      DNS_PORT: String(dnsPort),
       HEARTBEAT_INTERVAL_SECONDS: '2',
     });
     await eventually(() => platform.output().includes('fleetctl: export'), 60_000);
@@ -70,6 +73,21 @@ describe('fleetcore up --demo', () => {
     const { stdout: status } = await run(process.execPath, ['bin/fleetctl.js', 'fleet', 'status'], { cwd: REPO, env });
     expect(status).toMatch(/online/i);
     expect(status).toMatch(/5/);
+  });
+
+  it('lists the control plane itself among the services, and answers for it over DNS', async () => {
+    const env = { ...process.env, FLEETCTL_SERVER: `http://127.0.0.1:${port}`, FLEETCTL_TOKEN: token };
+    const names = await eventually(async () => {
+      const { stdout } = await run(process.execPath, ['bin/fleetctl.js', 'services', 'ls', '-o', 'json'], { cwd: REPO, env });
+      const parsed = JSON.parse(stdout) as { services: { name: string; counts: { passing: number } }[] };
+      const passing = parsed.services.filter((s) => s.counts.passing > 0).map((s) => s.name).sort();
+      return ['config', 'discovery', 'gateway', 'inventory', 'updater'].every((n) => passing.includes(n)) ? passing : undefined;
+    }, 30_000, 500);
+    expect(names).toEqual(expect.arrayContaining(['config', 'discovery', 'gateway', 'inventory', 'updater']));
+    const resolver = new Resolver();
+    resolver.setServers([`127.0.0.1:${dnsPort}`]);
+    const srv = await resolver.resolveSrv('_gateway._tcp.service.fleet');
+    expect(srv.map((r) => r.port)).toContain(port);
   });
 
   it('rejects the API without the admin token', async () => {
