@@ -131,7 +131,7 @@ async function run(): Promise<void> {
   const env = { NATS_URL, DATABASE_URL: dbUrl.toString(), FLEET_SUBJECT_ROOT: root, LOG_LEVEL: 'warn' };
   const children = [
     startService('discovery', { ...env, DNS_PORT: String(dnsPort), FLEET_SELF_REGISTER: 'false' }),
-    startService('gateway', { ...env, PORT: String(gwPort), HOST: '127.0.0.1', FLEET_ADMIN_TOKEN: ADMIN, READY_SERVICES: 'discovery' }),
+    startService('gateway', { ...env, PORT: String(gwPort), HOST: '127.0.0.1', FLEET_ADMIN_TOKEN: ADMIN, READY_SERVICES: 'discovery', FLEET_SELF_REGISTER: 'false' }),
   ];
   const bus = await MessageBus.connect({ url: NATS_URL, name: 'bench-discovery', subjectRoot: root, service: 'bench' });
   const auth = { authorization: `Bearer ${ADMIN}` };
