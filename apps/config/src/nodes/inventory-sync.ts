@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { eventEnvelopeSchema } from '#contracts/common';
 import { INVENTORY, inventoryVerbs, matchNodesReplySchema, nodeViewSchema } from '#contracts/inventory';
 import { MessageBus } from '#lib/messaging';
-import { LeaderElection } from '#lib/persistence';
+import { ElectedLoop } from '#lib/persistence';
 import { JsonLogger } from '#lib/telemetry';
 import { consumeBatches } from '../reports/batched-consumer.js';
 import { CONFIG_SETTINGS, type ConfigSettings } from '../settings.js';
@@ -22,8 +22,7 @@ const idEvent = z.object({ nodeId: z.string() });
 export class InventorySync {
   private readonly logger = new JsonLogger('config', 'inventory-sync');
   private consumer?: { stop(): Promise<void> };
-  private leader?: LeaderElection;
-  private timer?: NodeJS.Timeout;
+  private resyncLoop?: ElectedLoop;
 
   constructor(
     @Inject(MessageBus) private readonly bus: MessageBus,
@@ -59,22 +58,20 @@ export class InventorySync {
         await this.desired.removeNodes(removed);
       },
     });
-    this.leader = new LeaderElection({
+    // One replica re-reads every node's facts periodically; passes never overlap, however slow.
+    this.resyncLoop = new ElectedLoop({
       url: this.settings.databaseUrl,
       name: 'config:resync',
       retryMs: this.settings.leaderRetryMs,
-      onElected: () => {
-        void this.resync();
-        this.timer = setInterval(() => void this.resync(), this.settings.resyncIntervalMs);
-      },
-      onDemoted: () => clearInterval(this.timer),
+      periodMs: this.settings.resyncIntervalMs,
+      pass: () => this.resync(),
+      onError: (err) => this.logger.warn('resync failed', { error: err.message }),
     });
-    this.leader.start();
+    this.resyncLoop.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.leader?.stop();
+    await this.resyncLoop?.stop();
     await this.consumer?.stop();
   }
 

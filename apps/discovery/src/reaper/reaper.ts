@@ -1,4 +1,4 @@
-import { LeaderElection } from '#lib/persistence';
+import { ElectedLoop } from '#lib/persistence';
 import type { MessageBus } from '#lib/messaging';
 import { DISCOVERY_REAPED_TOPIC, type ReapedNotice } from '#contracts/discovery';
 import { counter, type JsonLogger } from '#lib/telemetry';
@@ -16,56 +16,37 @@ const expired = counter('fleet_discovery_ttl_expired_total', 'TTL checks that ra
  * Both scan an index in PostgreSQL, so a new leader picks up exactly where the old one stopped.
  */
 export class Reaper {
-  private readonly election: LeaderElection;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly loop: ElectedLoop;
 
   constructor(
     databaseUrl: string,
     private readonly store: CatalogStore,
     private readonly catalog: CatalogService,
-    private readonly sweepMs: number,
+    sweepMs: number,
     private readonly logger: JsonLogger,
     retryMs: number,
     private readonly bus: MessageBus,
   ) {
-    this.election = new LeaderElection({
+    this.loop = new ElectedLoop({
       url: databaseUrl,
       name: 'discovery:reaper',
       retryMs,
-      onElected: () => this.startSweeping(),
-      onDemoted: () => this.stopSweeping(),
+      periodMs: sweepMs,
+      pass: () => this.sweep(),
+      onError: (err) => this.logger.warn('sweep failed', { error: err.message }),
     });
   }
 
   get isLeader(): boolean {
-    return this.election.isLeader;
+    return this.loop.isLeader;
   }
 
   start(): void {
-    this.election.start();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    await this.election.stop();
-    this.stopSweeping();
-    await this.running;
-  }
-
-  private startSweeping(): void {
-    const tick = () => {
-      this.running = this.sweep()
-        .catch((err: Error) => this.logger.warn('sweep failed', { error: err.message }))
-        .finally(() => {
-          if (this.election.isLeader) this.timer = setTimeout(tick, this.sweepMs);
-        });
-    };
-    tick();
-  }
-
-  private stopSweeping(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    await this.loop.stop();
   }
 
   /** Tells each agent which of its services were reaped, so it stops registering them. */

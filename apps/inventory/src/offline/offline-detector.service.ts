@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { LeaderElection } from '#lib/persistence';
+import { ElectedLoop } from '#lib/persistence';
 import { JsonLogger, OncePerCause, counter, gauge } from '#lib/telemetry';
 import { Sql } from '../database/sql.js';
 import { HeartbeatService } from '../heartbeats/heartbeat.service.js';
@@ -33,10 +33,7 @@ export class OfflineDetectorService {
   private readonly logger = new JsonLogger('inventory', 'offline-detector');
   private readonly problems = new OncePerCause(this.logger);
   private readonly policy: OfflinePolicy;
-  private readonly election: LeaderElection;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private generation = 0;
+  private readonly loop: ElectedLoop;
   /** Completed detection passes while leader (tests wait on it). */
   passes = 0;
 
@@ -51,27 +48,31 @@ export class OfflineDetectorService {
       missed: settings.offlineAfterMissed,
       flushMs: settings.flushMs,
     };
-    this.election = new LeaderElection({
+    this.loop = new ElectedLoop({
       url: settings.databaseUrl,
       name: 'inventory:offline',
       retryMs: settings.leaderRetryMs,
-      onElected: () => this.lead(),
-      onDemoted: () => this.follow(),
+      periodMs: detectionPeriodMs(this.policy),
+      pass: () => this.detect(),
+      onError: (err) => this.problems.warn(`detect:${err.message}`, 'offline detection failed', { error: err.message }),
+      onLeadershipChange: (isLeading) => {
+        leading.set(isLeading ? 1 : 0);
+        if (isLeading) this.logger.info('running offline detection', { thresholdMs: offlineThresholdMs(this.policy) });
+      },
     });
   }
 
   get isLeader(): boolean {
-    return this.election.isLeader;
+    return this.loop.isLeader;
   }
 
   start(): void {
-    this.election.start();
+    this.loop.start();
   }
 
   /** Gives up leadership (a follower takes over) after the pass in progress. */
   async stop(): Promise<void> {
-    await this.election.stop();
-    await this.running;
+    await this.loop.stop();
   }
 
   /** One detection pass; returns the ids marked offline. Public for tests. */
@@ -84,26 +85,5 @@ export class OfflineDetectorService {
     for (const r of rows) void this.events.offline(r.id, r.last_seen_at, r.at);
     this.passes++;
     return rows.map((r) => r.id);
-  }
-
-  private lead(): void {
-    leading.set(1);
-    const generation = ++this.generation;
-    this.logger.info('running offline detection', { thresholdMs: offlineThresholdMs(this.policy) });
-    const tick = () => {
-      this.running = this.detect()
-        .then(() => undefined)
-        .catch((err: Error) => this.problems.warn(`detect:${err.message}`, 'offline detection failed', { error: err.message }))
-        .finally(() => {
-          if (this.election.isLeader && generation === this.generation) this.timer = setTimeout(tick, detectionPeriodMs(this.policy)).unref();
-        });
-    };
-    this.timer = setTimeout(tick, 0).unref();
-  }
-
-  private follow(): void {
-    leading.set(0);
-    this.generation++;
-    clearTimeout(this.timer);
   }
 }

@@ -1,0 +1,91 @@
+import { LeaderElection, type LeaderElectionOptions } from './leader.js';
+
+export interface ElectedLoopOptions extends Pick<LeaderElectionOptions, 'url' | 'name' | 'retryMs'> {
+  /** Pause between the end of one pass and the start of the next. */
+  periodMs: number | (() => number);
+  /** One pass of the work. Passes never overlap; a failing pass does not stop the loop. */
+  pass: () => Promise<unknown>;
+  onError: (err: Error) => void;
+  /** Told when this replica starts or stops leading (metrics, logs). */
+  onLeadershipChange?: (leading: boolean) => void;
+}
+
+/**
+ * Periodic work that must run in exactly one replica: a PostgreSQL-elected leader runs `pass`
+ * again and again, `periodMs` apart, never two at once. When it loses leadership no further
+ * pass starts; `stop()` also waits for the pass in progress.
+ */
+export class ElectedLoop {
+  private readonly election: LeaderElection;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private generation = 0;
+  private leading = false;
+
+  constructor(private readonly options: ElectedLoopOptions) {
+    this.election = new LeaderElection({
+      url: options.url,
+      name: options.name,
+      retryMs: options.retryMs,
+      onElected: () => this.lead(),
+      onDemoted: () => this.follow(),
+    });
+  }
+
+  get isLeader(): boolean {
+    return this.election.isLeader;
+  }
+
+  start(): void {
+    this.election.start();
+  }
+
+  /** Leaves leadership (another replica takes over) once the pass in progress has finished. */
+  async stop(): Promise<void> {
+    await this.election.stop();
+    this.follow();
+    await this.running;
+  }
+
+  /** Runs the next pass after `delayMs` instead of a full period (when leading, not mid-pass). */
+  wake(delayMs = 0): void {
+    if (this.leading && !this.running) this.schedule(this.generation, delayMs);
+  }
+
+  private lead(): void {
+    this.leading = true;
+    this.options.onLeadershipChange?.(true);
+    this.schedule(++this.generation, 0);
+  }
+
+  private follow(): void {
+    if (!this.leading) return;
+    this.leading = false;
+    this.generation++;
+    clearTimeout(this.timer);
+    this.options.onLeadershipChange?.(false);
+  }
+
+  private schedule(generation: number, delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.run(generation), delayMs);
+    this.timer.unref();
+  }
+
+  private run(generation: number): void {
+    if (generation !== this.generation || this.running) return;
+    this.running = Promise.resolve()
+      .then(() => this.options.pass())
+      .then(
+        () => undefined,
+        (err: Error) => this.options.onError(err),
+      )
+      .finally(() => {
+        this.running = undefined;
+        if (generation === this.generation && this.leading) {
+          const period = typeof this.options.periodMs === 'function' ? this.options.periodMs() : this.options.periodMs;
+          this.schedule(generation, period);
+        }
+      });
+  }
+}
