@@ -4,3 +4,4 @@ export * from './connect.js';
 export * from './messaging.module.js';
 export * from './durable.js';
 export * from './platform-registration.js';
+export * from './inventory-match.js';

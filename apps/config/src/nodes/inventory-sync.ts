@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { eventEnvelopeSchema } from '#contracts/common';
-import { INVENTORY, inventoryVerbs, matchNodesReplySchema, nodeViewSchema } from '#contracts/inventory';
-import { MessageBus } from '#lib/messaging';
+import { INVENTORY, nodeViewSchema } from '#contracts/inventory';
+import { MessageBus, matchAllNodes } from '#lib/messaging';
 import { ElectedLoop } from '#lib/persistence';
 import { JsonLogger } from '#lib/telemetry';
 import { consumeBatches } from '../reports/batched-consumer.js';
@@ -78,9 +78,9 @@ export class InventorySync {
   /** Re-reads every node's facts from the inventory. */
   async resync(): Promise<number> {
     try {
-      const reply = matchNodesReplySchema.parse(await this.bus.request(this.bus.subjects.svc(INVENTORY, inventoryVerbs.match), {}, 30_000));
-      await this.desired.upsertFacts(reply.nodes.map((n) => ({ nodeId: n.id, group: n.group, labels: n.labels })));
-      return reply.nodes.length;
+      const nodes = await matchAllNodes(this.bus, {}, { timeoutMs: 30_000 });
+      await this.desired.upsertFacts(nodes.map((n) => ({ nodeId: n.id, group: n.group, labels: n.labels })));
+      return nodes.length;
     } catch (err) {
       this.logger.warn('resync from inventory failed; will retry', { error: (err as Error).message });
       return -1;

@@ -1,7 +1,5 @@
-import type { MessageBus } from '#lib/messaging';
+import { matchAllNodes, type MessageBus } from '#lib/messaging';
 import { parseSelector } from '#contracts/common';
-import type { z } from 'zod';
-import type { matchNodesReplySchema } from '#contracts/inventory';
 
 const TTL_MS = 2000;
 
@@ -18,9 +16,7 @@ export class NodeResolver {
     parseSelector(selector); // a bad selector is the caller's validation error, not the inventory's
     const hit = this.cache.get(selector);
     if (hit && Date.now() - hit.at < TTL_MS) return hit.nodes;
-    const nodes = this.bus
-      .request<z.output<typeof matchNodesReplySchema>>(this.bus.subjects.svc('inventory', 'match'), { selector }, 5000)
-      .then((reply) => new Set(reply.nodes.map((n) => n.id)));
+    const nodes = matchAllNodes(this.bus, { selector }, { timeoutMs: 5000 }).then((matched) => new Set(matched.map((n) => n.id)));
     this.cache.set(selector, { at: Date.now(), nodes });
     nodes.catch(() => this.cache.delete(selector));
     if (this.cache.size > 1000) this.cache.delete(this.cache.keys().next().value!);

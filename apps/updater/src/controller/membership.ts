@@ -1,16 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import type { MessageBus } from '#lib/messaging';
-import type { z } from 'zod';
-import { INVENTORY, inventoryVerbs, matchNodesReplySchema } from '#contracts/inventory';
-import { parseOrThrow } from '#contracts/common';
+import { matchAllNodes, type MatchedNode, type MessageBus } from '#lib/messaging';
 import { UPDATER_BUS, UPDATER_DB, UPDATER_ENV } from '../common/tokens.js';
 import type { UpdaterEnv } from '../env.js';
 import { bucketOf, waveOf } from '../rollouts/waves.js';
 import { wavePercents, type RolloutRow } from '../rollouts/rollout-row.js';
 
 const N = '"updater"."rollout_nodes"';
-type TargetNode = z.output<typeof matchNodesReplySchema>['nodes'][number];
+type TargetNode = MatchedNode;
 /** Nodes per `match` page: ~100 bytes each, well inside a 1 MiB NATS message even with labels. */
 const MATCH_PAGE = 2000;
 
@@ -30,25 +27,16 @@ export class Membership {
 
   /** The target's nodes, through the inventory's `match` verb in pages (any fleet size fits). */
   async resolve(r: RolloutRow): Promise<TargetNode[]> {
-    const nodes: TargetNode[] = [];
-    let cursor: string | null | undefined;
-    do {
-      const reply: unknown = await this.bus.request(
-        this.bus.subjects.svc(INVENTORY, inventoryVerbs.match),
-        {
-          ...(r.target.selector ? { selector: r.target.selector } : {}),
-          ...(r.target.groups.length ? { groups: r.target.groups } : {}),
-          channel: r.target.channel,
-          arch: r.arch,
-          limit: MATCH_PAGE,
-          ...(cursor ? { cursor } : {}),
-        },
-        this.env.UPDATER_INVENTORY_TIMEOUT_MS,
-      );
-      const page = parseOrThrow(matchNodesReplySchema, reply, 'inventory match reply');
-      nodes.push(...page.nodes);
-      cursor = page.nextCursor;
-    } while (cursor);
+    const nodes: TargetNode[] = await matchAllNodes(
+      this.bus,
+      {
+        ...(r.target.selector ? { selector: r.target.selector } : {}),
+        ...(r.target.groups.length ? { groups: r.target.groups } : {}),
+        channel: r.target.channel,
+        arch: r.arch,
+      },
+      { pageSize: MATCH_PAGE, timeoutMs: this.env.UPDATER_INVENTORY_TIMEOUT_MS },
+    );
     return nodes;
   }
 
