@@ -7,7 +7,6 @@ import {
   type AgentRegister,
   type CheckDefinition,
   type HealthState,
-  type InstanceSource,
   type agentRegisterSchema,
   type checkReportSchema,
   type registerInstanceSchema,
@@ -29,18 +28,10 @@ import {
  * write. The store assigns the change index; nothing here touches the database.
  */
 
-interface Registration {
-  id: string;
-  service: string;
-  nodeId: string | null;
-  source: InstanceSource;
-  address: string;
-  port: number;
-  tags: string[];
-  meta: Record<string, string>;
-  group: string;
+/** What a registration says of an instance: its stored identity fields, with check definitions. */
+type Registration = Pick<InstanceRecord, 'id' | 'service' | 'nodeId' | 'source' | 'address' | 'port' | 'tags' | 'meta' | 'group'> & {
   checks: CheckDefinition[];
-}
+};
 
 function definitionHash(reg: Registration): string {
   const { id: _id, ...rest } = reg;
