@@ -1,26 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Heartbeat } from '#contracts/inventory';
-import { type HeartbeatBatch, HeartbeatBuffer } from './heartbeat-buffer.js';
-
-const hb = (uptimeSeconds: number, osVersion?: string): Heartbeat => ({
-  v: 1,
-  uptimeSeconds,
-  load: [0.5, 1, 1.5],
-  memory: { totalBytes: 8, availableBytes: 4 },
-  disk: { totalBytes: 100, availableBytes: 50 },
-  health: 'healthy',
-  ...(osVersion ? { osVersion } : {}),
-});
-
-/** The batch's rows as objects, for readable assertions. */
-function rows(batch: HeartbeatBatch) {
-  return batch.nodeIds.map((nodeId, i) => ({
-    nodeId,
-    uptime: batch.uptime[i],
-    receivedAt: batch.receivedAt[i],
-    count: batch.counts[i],
-  }));
-}
+import { HeartbeatBuffer } from './heartbeat-buffer.js';
+import { hb, rows } from './heartbeat.fixtures.js';
 
 describe('HeartbeatBuffer', () => {
   it('keeps only the newest heartbeat per node and counts the ones it replaced', () => {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Heartbeat } from '#contracts/inventory';
 import { HeartbeatBuffer } from './heartbeat-buffer.js';
 import { flushParams } from './heartbeat-writer.js';
-
-const hb = (uptimeSeconds: number, osVersion?: string): Heartbeat => ({
-  v: 1,
-  uptimeSeconds,
-  load: [0.5, 1, 1.5],
-  memory: { totalBytes: 8, availableBytes: 4 },
-  disk: { totalBytes: 100, availableBytes: 50 },
-  health: 'healthy',
-  ...(osVersion ? { osVersion } : {}),
-});
+import { hb } from './heartbeat.fixtures.js';
 
 describe('flushParams', () => {
   it('renders one PostgreSQL array literal per column, escaping OS versions', () => {
