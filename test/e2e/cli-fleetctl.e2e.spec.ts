@@ -1,10 +1,13 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HelloInput, NodeView } from '#contracts/inventory';
 import { MessageBus } from '#lib/messaging';
 import { TEST_NATS_URL, createTestDatabase, deleteStreams, eventually, testSubjectRoot } from '../support/infra.js';
+import { freePort, startScript, stopProcess } from '../support/processes.js';
+
+const spawnService = (script: string, env: Record<string, string>) => startScript(join(repo, script), [], env);
+const stop = (child: Parameters<typeof stopProcess>[0]) => stopProcess(child, 5000);
 
 /**
  * The built platform and the built CLI: the inventory and the gateway run as their own processes
@@ -21,33 +24,8 @@ interface Run {
   stderr: string;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
 
-function spawnService(script: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [join(repo, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += String(d)));
-  child.stderr!.on('data', (d) => (output += String(d)));
-  return { child, output: () => output };
-}
 
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
 
 function hello(i: number): HelloInput {
   return {

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG, CONFIG_BUNDLE_VERB, CONFIG_NOTICE_TOPIC, bundleHash, configFileSchema, configVerbs as v, type Bundle, type ConfigReport, type NodeConfigStatus, type RevisionView } from '#contracts/config';
 import { MessageBus, encodeJson } from '#lib/messaging';
 import { TEST_NATS_URL, createTestDatabase, deleteStreams, eventually, testSubjectRoot } from '../support/infra.js';
+import { startScript as start, stopProcess, type SpawnedProcess as Proc } from '../support/processes.js';
+
+const kill = (p: Proc | undefined) => stopProcess(p?.child, 0, 'SIGKILL');
 
 /**
  * The built platform with real processes: inventory and config services, and `fleet-agent run`
@@ -17,25 +19,8 @@ const inventoryMain = join(repo, 'dist/apps/inventory/src/main.js');
 const configMain = join(repo, 'dist/apps/config/src/main.js');
 const agentCli = join(repo, 'dist/apps/agent/src/cli.js');
 
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-}
 
-function start(script: string, args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += String(d)));
-  child.stderr!.on('data', (d) => (output += String(d)));
-  return { child, output: () => output };
-}
 
-async function kill(p: Proc | undefined): Promise<void> {
-  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
-  const done = new Promise((r) => p.child.once('exit', r));
-  p.child.kill('SIGKILL');
-  await done;
-}
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FleetSummary, NodeView } from '#contracts/inventory';
@@ -12,6 +12,7 @@ import type { AgentContext, AgentFeature, FeatureFacts } from '../../../apps/age
 import { AgentRuntime, newCounters, type AgentRuntimeOptions } from '../../../apps/agent/src/runtime/agent-runtime.js';
 import { Scheduler } from '../../../apps/agent/src/runtime/scheduler.js';
 import { createTestDatabase, deleteStreams, eventually, testSubjectRoot } from '../../support/infra.js';
+import { freePort } from '../../support/processes.js';
 
 /** A throwaway database and subject root with the real inventory service, started on demand. */
 export class AgentTestBed {
@@ -137,16 +138,6 @@ export function testRuntime(
 
 export { eventually };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
