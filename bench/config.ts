@@ -132,7 +132,7 @@ async function benchFleetcore(nodes: number, workers: number): Promise<{ asked: 
       ),
     );
     const count = async (revision: number) =>
-      (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM config.nodes WHERE applied_revision = $1', [revision])).rows[0].n;
+      (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM config.node_reports WHERE applied_revision = $1', [revision])).rows[0].n;
     await until('every node to acknowledge the initial revision', async () => (await count(0)) === nodes, 300_000, 500);
     const setupSeconds = (performance.now() - setupStart) / 1000;
     console.log(`setup: ${nodes} agents registered and on revision 0 after ${setupSeconds.toFixed(1)} s`);

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager, DeliverPolicy, AckPolicy } from '@nats-io/jetstream';
 import { FleetError } from '#contracts/common';
@@ -132,6 +133,29 @@ describe('config service with real PostgreSQL, NATS and inventory', () => {
     expect(fleet).toMatchObject({ latestRevision: 2, stableRevision: 2, nodes: 3, inSync: 1, drifted: 1, failed: 1, canary: null });
     expect(fleet.byAppliedRevision).toEqual({ '2': 1, none: 2 });
     expect(fleet.byDesiredRevision).toEqual({ '2': 3 });
+  });
+
+  it('stores acks while a publish still holds the desired rows, and drops reports of unknown nodes without losing the batch', async () => {
+    const b: Bundle = await h.bundle('web-2');
+    // A publish rewriting every desired row, caught mid-transaction: its row locks are held.
+    const publish = new pg.Client({ connectionString: h.dbUrl });
+    await publish.connect();
+    try {
+      await publish.query('BEGIN');
+      await publish.query('UPDATE config.nodes SET desired_at = now()');
+      const at = new Date(Date.now() + 5).toISOString();
+      await h.report('ghost-1', { v: 1, kind: 'apply', revision: b.revision, hash: b.hash, ok: true, files: [], at });
+      await h.report('web-2', { v: 1, kind: 'apply', revision: b.revision, hash: b.hash, ok: true, files: [], at });
+      const stored = await eventually(async () => {
+        const s = await h.call<NodeConfigStatus>(v.nodeStatus, { nodeId: 'web-2' });
+        return s.lastResult?.at === at ? s : undefined;
+      });
+      expect(stored).toMatchObject({ appliedRevision: b.revision, appliedHash: b.hash });
+      expect(await h.sql(`SELECT 1 FROM config.node_reports WHERE node_id = 'ghost-1'`)).toEqual([]);
+    } finally {
+      await publish.query('ROLLBACK').catch(() => undefined);
+      await publish.end();
+    }
   });
 
   it('shows history and diffs, and rolls back by publishing an earlier revision as a new one', async () => {

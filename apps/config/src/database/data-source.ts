@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { createServiceDataSource, ensureDatabase, migrate } from '#lib/persistence';
 import { CONFIG_ENTITIES } from './entities.js';
 import { ConfigInit1764201600000 } from './migrations/1764201600000-config-init.js';
+import { ConfigNodeReports1764806400000 } from './migrations/1764806400000-config-node-reports.js';
 
 export const CONFIG_SCHEMA = 'config';
 
@@ -11,7 +12,7 @@ export function createConfigDataSource(url: string, poolSize = 10): DataSource {
     url,
     schema: CONFIG_SCHEMA,
     entities: CONFIG_ENTITIES,
-    migrations: [ConfigInit1764201600000],
+    migrations: [ConfigInit1764201600000, ConfigNodeReports1764806400000],
     poolSize,
     applicationName: 'fleetcore-config',
   });

@@ -59,6 +59,11 @@ export class ConfigNodeEntity {
   @Column('integer', { name: 'desired_revision', nullable: true }) desiredRevision: number | null;
   @Column('text', { name: 'desired_hash', nullable: true }) desiredHash: string | null;
   @Column('boolean') canary: boolean;
+}
+
+@Entity({ schema: 'config', name: 'node_reports' })
+export class ConfigNodeReportEntity {
+  @PrimaryColumn('text', { name: 'node_id' }) nodeId: string;
   @Column('integer', { name: 'applied_revision', nullable: true }) appliedRevision: number | null;
   @Column('text', { name: 'applied_hash', nullable: true }) appliedHash: string | null;
   @Column('jsonb') drift: unknown;
@@ -79,4 +84,4 @@ export class MachineGroupEntity {
   @Column('jsonb') metadata: unknown;
 }
 
-export const CONFIG_ENTITIES = [RevisionEntity, RevisionItemEntity, DraftEntity, SchemaEntity, DeploymentEntity, ConfigNodeEntity, ProfileEntity, MachineGroupEntity];
+export const CONFIG_ENTITIES = [RevisionEntity, RevisionItemEntity, DraftEntity, SchemaEntity, DeploymentEntity, ConfigNodeEntity, ConfigNodeReportEntity, ProfileEntity, MachineGroupEntity];

@@ -11,8 +11,12 @@ const reports = counter('fleet_config_reports_total', 'Agent config reports stor
 
 /**
  * Durable consumption of agent reports (`<root>.agent.*.report.config`): apply acknowledgements
- * and drift. One batch = at most two UPDATE statements. A report older than what is stored for
- * the node (by its `at`) is ignored, so redelivery or reordering cannot move a node backwards.
+ * and drift, upserted into `config.node_reports` (its own table, so storing acks never waits on a
+ * publish rewriting the desired rows). One batch = at most two statements, rows taken in node
+ * order so that replicas storing overlapping batches cannot deadlock. A report older than what is
+ * stored for the node (by its `at`) is ignored, so redelivery or reordering cannot move a node
+ * backwards; reports of nodes the service does not know yet are dropped (the agent re-reports on
+ * its next apply or drift check).
  */
 @Injectable()
 export class ReportConsumer {
@@ -47,14 +51,20 @@ export class ReportConsumer {
     const drifts = latestPerNode(items.filter((i) => i.input.kind === 'drift'));
     if (applies.length) {
       const updated = await this.db.query<{ node_id: string }>(
-        `UPDATE "config"."nodes" n SET
-           "last_ok" = u.ok, "last_revision" = u.r, "last_hash" = u.h, "last_files" = u.f::jsonb, "last_at" = u.at,
-           "applied_revision" = CASE WHEN u.ok THEN u.r ELSE n."applied_revision" END,
-           "applied_hash" = CASE WHEN u.ok THEN u.h ELSE n."applied_hash" END,
-           "drift" = CASE WHEN u.ok THEN '[]'::jsonb ELSE n."drift" END
+        `INSERT INTO "config"."node_reports" AS r
+           ("node_id", "last_ok", "last_revision", "last_hash", "last_files", "last_at", "applied_revision", "applied_hash", "drift")
+         SELECT u.i, u.ok, u.r, u.h, u.f::jsonb, u.at, CASE WHEN u.ok THEN u.r END, CASE WHEN u.ok THEN u.h END, '[]'::jsonb
          FROM unnest($1::text[], $2::bool[], $3::int[], $4::text[], $5::text[], $6::timestamptz[]) AS u(i, ok, r, h, f, at)
-         WHERE n."node_id" = u.i AND (n."last_at" IS NULL OR n."last_at" <= u.at)
-         RETURNING n."node_id"`,
+         WHERE EXISTS (SELECT 1 FROM "config"."nodes" n WHERE n."node_id" = u.i)
+         ORDER BY u.i
+         ON CONFLICT ("node_id") DO UPDATE SET
+           "last_ok" = EXCLUDED."last_ok", "last_revision" = EXCLUDED."last_revision", "last_hash" = EXCLUDED."last_hash",
+           "last_files" = EXCLUDED."last_files", "last_at" = EXCLUDED."last_at",
+           "applied_revision" = CASE WHEN EXCLUDED."last_ok" THEN EXCLUDED."last_revision" ELSE r."applied_revision" END,
+           "applied_hash" = CASE WHEN EXCLUDED."last_ok" THEN EXCLUDED."last_hash" ELSE r."applied_hash" END,
+           "drift" = CASE WHEN EXCLUDED."last_ok" THEN '[]'::jsonb ELSE r."drift" END
+         WHERE r."last_at" IS NULL OR r."last_at" <= EXCLUDED."last_at"
+         RETURNING r."node_id"`,
         [
           applies.map((a) => a.nodeId),
           applies.map((a) => a.report.ok),
@@ -78,9 +88,12 @@ export class ReportConsumer {
     }
     if (drifts.length) {
       await this.db.query(
-        `UPDATE "config"."nodes" n SET "drift" = u.d::jsonb, "drift_at" = u.at
-         FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(i, d, at)
-         WHERE n."node_id" = u.i AND (n."drift_at" IS NULL OR n."drift_at" <= u.at)`,
+        `INSERT INTO "config"."node_reports" AS r ("node_id", "drift", "drift_at")
+         SELECT u.i, u.d::jsonb, u.at FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(i, d, at)
+         WHERE EXISTS (SELECT 1 FROM "config"."nodes" n WHERE n."node_id" = u.i)
+         ORDER BY u.i
+         ON CONFLICT ("node_id") DO UPDATE SET "drift" = EXCLUDED."drift", "drift_at" = EXCLUDED."drift_at"
+         WHERE r."drift_at" IS NULL OR r."drift_at" <= EXCLUDED."drift_at"`,
         [drifts.map((d) => d.nodeId), drifts.map((d) => JSON.stringify(d.report.drift)), drifts.map((d) => d.report.at)],
       );
       reports.inc({ kind: 'drift', result: 'stored' }, drifts.length);

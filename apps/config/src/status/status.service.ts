@@ -20,6 +20,12 @@ interface StatusRow {
   drift_at: Date | null;
 }
 
+/** A node's desired state joined with what it last reported (nothing yet: nulls, no drift). */
+const STATUS_SELECT = `SELECT n."node_id", n."desired_revision", n."desired_hash", n."canary",
+    r."applied_revision", r."applied_hash", r."last_ok", r."last_revision", r."last_hash", r."last_files", r."last_at",
+    coalesce(r."drift", '[]'::jsonb) AS "drift", r."drift_at"
+  FROM "config"."nodes" n LEFT JOIN "config"."node_reports" r USING ("node_id")`;
+
 /** Per-node and fleet-wide views of where config stands. */
 @Injectable()
 export class StatusService {
@@ -29,13 +35,13 @@ export class StatusService {
   ) {}
 
   async node(nodeId: string): Promise<NodeConfigStatus> {
-    const [row] = await this.db.query<StatusRow>('SELECT * FROM "config"."nodes" WHERE "node_id" = $1', [nodeId]);
+    const [row] = await this.db.query<StatusRow>(`${STATUS_SELECT} WHERE n."node_id" = $1`, [nodeId]);
     if (!row) throw new FleetError('not_found', `config knows no node ${nodeId}`);
     return toStatus(row);
   }
 
   async drifted(limit: number): Promise<NodeConfigStatus[]> {
-    const rows = await this.db.query<StatusRow>(`SELECT * FROM "config"."nodes" WHERE "drift" <> '[]'::jsonb ORDER BY "node_id" LIMIT $1`, [limit]);
+    const rows = await this.db.query<StatusRow>(`${STATUS_SELECT} WHERE r."drift" <> '[]'::jsonb ORDER BY n."node_id" LIMIT $1`, [limit]);
     return rows.map(toStatus);
   }
 
@@ -43,13 +49,14 @@ export class StatusService {
     const [[totals], applied, desired, latest, deployment] = await Promise.all([
       this.db.query<{ nodes: number; in_sync: number; drifted: number; failed: number; canary_nodes: number }>(
         `SELECT count(*)::int AS nodes,
-           count(*) FILTER (WHERE "applied_revision" = "desired_revision" AND "applied_hash" = "desired_hash")::int AS in_sync,
-           count(*) FILTER (WHERE "drift" <> '[]'::jsonb)::int AS drifted,
-           count(*) FILTER (WHERE "last_ok" = false)::int AS failed,
-           count(*) FILTER (WHERE "canary")::int AS canary_nodes
-         FROM "config"."nodes"`,
+           count(*) FILTER (WHERE r."applied_revision" = n."desired_revision" AND r."applied_hash" = n."desired_hash")::int AS in_sync,
+           count(*) FILTER (WHERE r."drift" <> '[]'::jsonb)::int AS drifted,
+           count(*) FILTER (WHERE r."last_ok" = false)::int AS failed,
+           count(*) FILTER (WHERE n."canary")::int AS canary_nodes
+         FROM "config"."nodes" n LEFT JOIN "config"."node_reports" r USING ("node_id")`,
       ),
-      this.db.query<{ r: string; n: number }>(`SELECT coalesce("applied_revision"::text, 'none') AS r, count(*)::int AS n FROM "config"."nodes" GROUP BY 1`),
+      this.db.query<{ r: string; n: number }>(`SELECT coalesce(r."applied_revision"::text, 'none') AS r, count(*)::int AS n
+         FROM "config"."nodes" n LEFT JOIN "config"."node_reports" r USING ("node_id") GROUP BY 1`),
       this.db.query<{ r: string; n: number }>(`SELECT coalesce("desired_revision"::text, 'none') AS r, count(*)::int AS n FROM "config"."nodes" GROUP BY 1`),
       this.store.latest(),
       this.store.deployment(),
