@@ -77,4 +77,13 @@ describe('ElectedLoop', () => {
     l.wake();
     await eventually(() => log.filter((e) => e === 'w:pass').length === 2, 2000);
   });
+
+  it('keeps a wake that arrives during a pass: the next pass follows it, not a period later', async () => {
+    const log: string[] = [];
+    const l = loop(uniqueName('loop-'), log, 'm', 200, 60_000);
+    l.start();
+    await eventually(() => log.includes('m:pass'), 5000, 5);
+    l.wake(); // mid-pass: the pass has already read whatever it reads
+    await eventually(() => log.filter((e) => e === 'm:pass').length === 2, 2000);
+  });
 });

@@ -9,6 +9,8 @@ describe('inventory environment', () => {
       OFFLINE_AFTER_MISSED_HEARTBEATS: 3,
       FLEET_SUBJECT_ROOT: 'fleet',
       METRICS_PORT: 0,
+      OUTBOX_POLL_MS: 1000,
+      OUTBOX_BATCH_SIZE: 500,
     });
   });
 

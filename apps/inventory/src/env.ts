@@ -18,6 +18,10 @@ export const inventoryEnvSchema = baseEnvSchema
     /** At most one hello-again notice per unknown node per this period. */
     HELLO_AGAIN_MIN_INTERVAL_MS: durationMs(30_000),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
+    /** The outbox relay's safety-net poll; commits wake it at once. */
+    OUTBOX_POLL_MS: durationMs(1000),
+    /** Events the relay reads, publishes (pipelined) and deletes per round. */
+    OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   })
   .superRefine((env, ctx) => {
     // A heartbeat waits in the buffer up to one flush period before its last_seen_at is written;

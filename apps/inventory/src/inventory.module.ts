@@ -5,29 +5,30 @@ import { InventoryApi } from './api/inventory-api.js';
 import { createInventoryDataSource } from './database/data-source.js';
 import { Sql } from './database/sql.js';
 import { HeartbeatService } from './heartbeats/heartbeat.service.js';
-import { InventoryEvents } from './nodes/inventory-events.js';
 import { NodeAdminService } from './nodes/node-admin.service.js';
 import { NodeQueryService } from './nodes/node-query.service.js';
 import { RegistrationService } from './nodes/registration.service.js';
 import { OfflineDetectorService } from './offline/offline-detector.service.js';
+import { EventOutbox } from './outbox/event-outbox.service.js';
+import { OutboxRelay } from './outbox/outbox-relay.service.js';
 import { INVENTORY_SETTINGS, type InventorySettings } from './settings.js';
 
 /**
  * Shutdown in dependency order: stop heartbeat intake and write the buffer, give up
- * offline-detection leadership, let the events they caused reach JetStream, then drain the bus
- * (no new requests; in-flight handlers finish against the still-open database). The database
- * closes last.
+ * offline-detection leadership, relay the outbox a last time (if this replica relays it), then
+ * drain the bus (no new requests; in-flight handlers finish against the still-open database,
+ * their events stay in the outbox for the next relay). The database closes last.
  */
 class InventoryShutdown implements BeforeApplicationShutdown {
   constructor(
     @Inject(HeartbeatService) private readonly heartbeats: HeartbeatService,
     @Inject(OfflineDetectorService) private readonly detector: OfflineDetectorService,
-    @Inject(InventoryEvents) private readonly events: InventoryEvents,
+    @Inject(OutboxRelay) private readonly relay: OutboxRelay,
     @Inject(MessageBus) private readonly bus: MessageBus,
   ) {}
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all([this.heartbeats.stop(), this.detector.stop()]);
-    await this.events.settle();
+    await this.relay.stop();
     await this.bus.drain();
   }
 }
@@ -39,7 +40,10 @@ class DatabaseShutdown implements OnApplicationShutdown {
   }
 }
 
-/** The inventory service: node registry, heartbeat ingestion, offline detection and the query API. */
+/**
+ * The inventory service: node registry, heartbeat ingestion, offline detection, the query API,
+ * and the event outbox with its relay.
+ */
 @Module({})
 export class InventoryModule {
   static forRoot(settings: InventorySettings, bus: MessageBus, poolSize: number): DynamicModule {
@@ -55,7 +59,8 @@ export class InventoryModule {
         { provide: Sql, inject: [DataSource], useFactory: (ds: DataSource) => Sql.of(ds) },
         InventoryShutdown,
         DatabaseShutdown,
-        InventoryEvents,
+        OutboxRelay,
+        EventOutbox,
         NodeQueryService,
         NodeAdminService,
         RegistrationService,

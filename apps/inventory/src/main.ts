@@ -10,6 +10,7 @@ import { migrateInventoryDatabase } from './database/data-source.js';
 import { HeartbeatService } from './heartbeats/heartbeat.service.js';
 import { InventoryModule } from './inventory.module.js';
 import { OfflineDetectorService } from './offline/offline-detector.service.js';
+import { OutboxRelay } from './outbox/outbox-relay.service.js';
 import { parseInventoryEnv } from './env.js';
 import { settingsFromEnv } from './settings.js';
 import { INVENTORY_VERSION } from './version.js';
@@ -46,6 +47,7 @@ export async function startInventoryService(env: NodeJS.ProcessEnv = process.env
       InventoryModule.forRoot(settingsFromEnv(config), bus, config.DATABASE_POOL_SIZE),
       { logger: new JsonLogger('inventory'), abortOnError: false },
     );
+    app.get(OutboxRelay).start();
     app.get(HeartbeatService).start();
     app.get(InventoryApi).serve();
     app.get(OfflineDetectorService).start();

@@ -10,6 +10,8 @@ export interface InventorySettings {
   bufferMaxNodes: number;
   leaderRetryMs: number;
   helloAgainMinIntervalMs: number;
+  outboxPollMs: number;
+  outboxBatchSize: number;
 }
 
 export const INVENTORY_SETTINGS = Symbol('INVENTORY_SETTINGS');
@@ -24,5 +26,7 @@ export function settingsFromEnv(env: InventoryEnv): InventorySettings {
     bufferMaxNodes: env.HEARTBEAT_BUFFER_MAX_NODES,
     leaderRetryMs: env.LEADER_RETRY_MS,
     helloAgainMinIntervalMs: env.HELLO_AGAIN_MIN_INTERVAL_MS,
+    outboxPollMs: env.OUTBOX_POLL_MS,
+    outboxBatchSize: env.OUTBOX_BATCH_SIZE,
   };
 }

@@ -21,6 +21,8 @@ export class ElectedLoop {
   private running?: Promise<void>;
   private generation = 0;
   private leading = false;
+  /** A wake that arrived during a pass: the next pass starts this soon after it, not a period later. */
+  private wokenDuringPass?: number;
 
   constructor(private readonly options: ElectedLoopOptions) {
     this.election = new LeaderElection({
@@ -47,9 +49,15 @@ export class ElectedLoop {
     await this.running;
   }
 
-  /** Runs the next pass after `delayMs` instead of a full period (when leading, not mid-pass). */
+  /**
+   * Runs the next pass after `delayMs` instead of a full period (when leading). A wake during a
+   * pass is kept: the work it announces may have arrived after the pass read its input, so the
+   * next pass follows `delayMs` after this one ends.
+   */
   wake(delayMs = 0): void {
-    if (this.leading && !this.running) this.schedule(this.generation, delayMs);
+    if (!this.leading) return;
+    if (this.running) this.wokenDuringPass = Math.min(this.wokenDuringPass ?? delayMs, delayMs);
+    else this.schedule(this.generation, delayMs);
   }
 
   private lead(): void {
@@ -61,6 +69,7 @@ export class ElectedLoop {
   private follow(): void {
     if (!this.leading) return;
     this.leading = false;
+    this.wokenDuringPass = undefined;
     this.generation++;
     clearTimeout(this.timer);
     this.options.onLeadershipChange?.(false);
@@ -82,9 +91,11 @@ export class ElectedLoop {
       )
       .finally(() => {
         this.running = undefined;
+        const woken = this.wokenDuringPass;
+        this.wokenDuringPass = undefined;
         if (generation === this.generation && this.leading) {
           const period = typeof this.options.periodMs === 'function' ? this.options.periodMs() : this.options.periodMs;
-          this.schedule(generation, period);
+          this.schedule(generation, woken ?? period);
         }
       });
   }

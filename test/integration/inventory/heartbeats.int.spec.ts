@@ -114,6 +114,8 @@ describe('inventory: heartbeat ingestion', () => {
       ),
     );
     expect((event.data.node as NodeView).os.version).toBe('1.1.0');
+    // The flush reads the node from its own UPDATE (to_jsonb): the same view `get` gives.
+    expect(event.data.node).toEqual(await h.call<NodeView>('get', { id: 'upgraded' }));
   });
 
   it('keeps heartbeats through a failed flush and writes the newest once the database is back', async () => {

@@ -3,6 +3,8 @@ import type { DataSource } from 'typeorm';
 import { createInventoryDataSource, migrateInventoryDatabase } from '../../../apps/inventory/src/database/data-source.js';
 import { createTestDatabase } from '../../support/infra.js';
 
+const MIGRATIONS = ['InventoryNodes1764115200000', 'InventoryTransitionStamps1764122400000', 'InventoryOutbox1764892800000'];
+
 describe('inventory database schema', () => {
   let db: { url: string; drop: () => Promise<void> };
   let ds: DataSource;
@@ -17,7 +19,7 @@ describe('inventory database schema', () => {
 
   it('migrates idempotently, even from concurrent replicas', async () => {
     const runs = await Promise.all([migrateInventoryDatabase(db.url), migrateInventoryDatabase(db.url)]);
-    expect(runs.flat()).toEqual(['InventoryNodes1764115200000', 'InventoryTransitionStamps1764122400000']);
+    expect(runs.flat()).toEqual(MIGRATIONS);
     await expect(migrateInventoryDatabase(db.url)).resolves.toEqual([]);
   });
 
@@ -29,11 +31,14 @@ describe('inventory database schema', () => {
 
   it('reverts cleanly with down', async () => {
     await ds.undoLastMigration();
+    const [{ outbox }] = await ds.query(`SELECT to_regclass('inventory.outbox') IS NOT NULL AS outbox`);
+    expect(outbox).toBe(false);
+    await ds.undoLastMigration();
     const columns = await ds.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'inventory' AND table_name = 'nodes'`);
     expect(columns.map((c: { column_name: string }) => c.column_name)).not.toContain('online_since');
     await ds.undoLastMigration();
     const [{ exists }] = await ds.query(`SELECT to_regclass('inventory.nodes') IS NOT NULL AS exists`);
     expect(exists).toBe(false);
-    await expect(migrateInventoryDatabase(db.url)).resolves.toEqual(['InventoryNodes1764115200000', 'InventoryTransitionStamps1764122400000']);
+    await expect(migrateInventoryDatabase(db.url)).resolves.toEqual(MIGRATIONS);
   });
 });

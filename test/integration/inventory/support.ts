@@ -6,6 +6,7 @@ import { MessageBus } from '#lib/messaging';
 import { startInventoryService, type RunningInventory } from '../../../apps/inventory/src/main.js';
 import { HeartbeatService } from '../../../apps/inventory/src/heartbeats/heartbeat.service.js';
 import { OfflineDetectorService } from '../../../apps/inventory/src/offline/offline-detector.service.js';
+import { OutboxRelay } from '../../../apps/inventory/src/outbox/outbox-relay.service.js';
 import { TEST_NATS_URL, createTestDatabase, deleteStreams, testSubjectRoot } from '../../support/infra.js';
 
 /** A fluent factory for hellos: `hello('n1', { labels: { zone: 'a' } })`. */
@@ -38,6 +39,15 @@ export function heartbeat(overrides: Partial<HeartbeatInput> = {}): HeartbeatInp
     health: 'healthy',
     ...overrides,
   };
+}
+
+export interface StoredEvent {
+  /** The envelope's id. */
+  id: string;
+  /** The JetStream message id it was stored under. */
+  msgId: string;
+  type: string;
+  data: Record<string, unknown>;
 }
 
 /** A throwaway database and subject root, inventory instances on them, and a client bus. */
@@ -84,6 +94,10 @@ export class InventoryHarness {
     return instance.app.get(OfflineDetectorService);
   }
 
+  relay(instance = this.inventory): OutboxRelay {
+    return instance.app.get(OutboxRelay);
+  }
+
   /** Reads the inventory's tables directly, to check what really reached PostgreSQL. */
   async sql<T>(text: string, values: unknown[] = []): Promise<T[]> {
     const client = new pg.Client({ connectionString: this.dbUrl });
@@ -107,8 +121,8 @@ export class InventoryHarness {
     this.client.publish(this.client.subjects.agent(nodeId, 'heartbeat'), body);
   }
 
-  /** Every inventory event stored on the JetStream stream so far, as `type` + `data`. */
-  async events(): Promise<Array<{ type: string; data: Record<string, unknown> }>> {
+  /** Every inventory event stored on the JetStream stream so far, in stream order. */
+  async events(): Promise<StoredEvent[]> {
     const nc: NatsConnection = this.client.nc;
     const jsm = await jetstreamManager(nc);
     const stream = this.client.subjects.eventsStream;
@@ -122,11 +136,11 @@ export class InventoryHarness {
       inactive_threshold: 10e9,
     });
     const consumer = await jetstream(nc).consumers.get(stream, name);
-    const out: Array<{ type: string; data: Record<string, unknown> }> = [];
+    const out: StoredEvent[] = [];
     const messages = await consumer.fetch({ max_messages: info.state.messages, expires: 2000 });
     for await (const m of messages) {
-      const env = m.json<{ type: string; data: Record<string, unknown> }>();
-      out.push({ type: env.type, data: env.data });
+      const env = m.json<{ id: string; type: string; data: Record<string, unknown> }>();
+      out.push({ id: env.id, msgId: m.headers?.get('Nats-Msg-Id') ?? '', type: env.type, data: env.data });
       if (out.length >= info.state.messages) break;
     }
     await jsm.consumers.delete(stream, name).catch(() => undefined);

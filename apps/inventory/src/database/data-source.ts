@@ -1,8 +1,10 @@
 import type { DataSource } from 'typeorm';
 import { createServiceDataSource, ensureDatabase, migrate } from '#lib/persistence';
 import { NodeEntity } from './node.entity.js';
+import { OutboxEntity } from './outbox.entity.js';
 import { InventoryNodes1764115200000 } from './migrations/1764115200000-inventory-nodes.js';
 import { InventoryTransitionStamps1764122400000 } from './migrations/1764122400000-inventory-transition-stamps.js';
+import { InventoryOutbox1764892800000 } from './migrations/1764892800000-inventory-outbox.js';
 
 export const INVENTORY_SCHEMA = 'inventory';
 
@@ -10,8 +12,8 @@ export function createInventoryDataSource(url: string, poolSize = 10): DataSourc
   return createServiceDataSource({
     url,
     schema: INVENTORY_SCHEMA,
-    entities: [NodeEntity],
-    migrations: [InventoryNodes1764115200000, InventoryTransitionStamps1764122400000],
+    entities: [NodeEntity, OutboxEntity],
+    migrations: [InventoryNodes1764115200000, InventoryTransitionStamps1764122400000, InventoryOutbox1764892800000],
     poolSize,
     applicationName: 'fleetcore-inventory',
   });

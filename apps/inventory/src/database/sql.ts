@@ -17,19 +17,57 @@ function isUnavailable(err: unknown): boolean {
  * becomes a typed `unavailable` error, so callers get a clear answer and logs stay one line per cause.
  */
 export class Sql {
-  constructor(private readonly pool: pg.Pool) {}
+  /** `pool` is absent inside a transaction: its statements run on `runner`, the transaction's connection. */
+  private constructor(
+    private readonly runner: pg.Pool | pg.PoolClient,
+    private readonly pool?: pg.Pool,
+  ) {}
 
   static of(dataSource: DataSource): Sql {
-    return new Sql((dataSource.driver as unknown as { master: pg.Pool }).master);
+    const pool = (dataSource.driver as unknown as { master: pg.Pool }).master;
+    return new Sql(pool, pool);
   }
 
   async query<T>(text: string, values: unknown[] = []): Promise<T[]> {
     try {
-      const result = await this.pool.query(text, values);
+      const result = await this.runner.query(text, values);
       return result.rows as T[];
     } catch (err) {
-      if (isUnavailable(err)) throw new FleetError('unavailable', `database unavailable: ${(err as Error).message}`);
-      throw err;
+      throw typed(err);
     }
   }
+
+  /**
+   * Runs `work` in one transaction on one pooled connection: committed when it resolves, rolled
+   * back when it throws. A connection that failed is discarded rather than returned to the pool.
+   */
+  async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
+    if (!this.pool) throw new Error('nested transactions are not supported');
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw typed(err);
+    }
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(new Sql(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      const error = typed(err);
+      if (error instanceof FleetError && error.code === 'unavailable') broken = true;
+      else await client.query('ROLLBACK').catch(() => (broken = true));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+function typed(err: unknown): unknown {
+  if (err instanceof FleetError) return err;
+  if (isUnavailable(err)) return new FleetError('unavailable', `database unavailable: ${(err as Error).message}`);
+  return err;
 }

@@ -5,10 +5,13 @@ export interface FlushedRow {
   id: string;
   /** The node was offline before this write: it just came back. */
   came_online: boolean;
-  /** The heartbeat changed the booted OS version. */
-  os_changed: boolean;
   /** Only set when `came_online`. */
   last_seen_at: Date | null;
+  /**
+   * The whole row as written (`to_jsonb`), only when the heartbeat changed the booted OS version:
+   * `node.updated` carries the node, and reading it here saves a statement in the flush's transaction.
+   */
+  node: Record<string, unknown> | null;
 }
 
 /**
@@ -43,8 +46,8 @@ FROM hb
 WHERE n."id" = hb.id
 RETURNING n."id",
   n."online_since" = now() AS came_online,
-  n."os_version_changed_at" = now() AS os_changed,
-  CASE WHEN n."online_since" = now() THEN n."last_seen_at" END AS last_seen_at`;
+  CASE WHEN n."online_since" = now() THEN n."last_seen_at" END AS last_seen_at,
+  CASE WHEN n."os_version_changed_at" = now() THEN to_jsonb(n) END AS node`;
 
 /**
  * Array literals built by hand: node-pg's generic array serialisation escapes every element and

@@ -4,14 +4,13 @@ import { FleetError } from '#contracts/common';
 import { type Heartbeat, fastParseHeartbeat, heartbeatSchema, helloAgainSchema } from '#contracts/inventory';
 import { MessageBus } from '#lib/messaging';
 import { JsonLogger, OncePerCause } from '#lib/telemetry';
-import { Sql } from '../database/sql.js';
-import { InventoryEvents } from '../nodes/inventory-events.js';
-import { NodeQueryService } from '../nodes/node-query.service.js';
+import { nodeRowFromJson, toNodeView } from '../nodes/node-view.js';
+import { EventOutbox } from '../outbox/event-outbox.service.js';
 import { INVENTORY_SETTINGS, type InventorySettings } from '../settings.js';
 import type { HeartbeatBatch } from './heartbeat-buffer.js';
 import { heartbeatMetrics as m } from './heartbeat-metrics.js';
 import { HeartbeatPipeline, type PipelineStats, type WriteResult } from './heartbeat-pipeline.js';
-import { type FlushedRow, writeHeartbeats } from './heartbeat-writer.js';
+import { writeHeartbeats } from './heartbeat-writer.js';
 import { HelloAgainLimiter } from './hello-again.js';
 
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/; // nodeIdSchema's rule, without zod on the hot path
@@ -22,9 +21,10 @@ export const HEARTBEAT_MAX_BYTES = 2048;
 
 /**
  * Consumes `<root>.agent.*.heartbeat` (queue group: replicas share the fleet), buffers the newest
- * heartbeat per node and writes each flush as one statement. Side effects of a flush: `node.online`
- * for nodes that were offline, `node.updated` when the booted OS version changed, and a
- * rate-limited `hello-again` notice to nodes the database does not know.
+ * heartbeat per node and writes each flush as one statement, in one transaction with the events
+ * it causes (`node.online` for nodes that were offline, `node.updated` when the booted OS version
+ * changed; one outbox insert, only when there are any). Nodes the database does not know get a
+ * rate-limited `hello-again` notice.
  */
 @Injectable()
 export class HeartbeatService {
@@ -32,7 +32,6 @@ export class HeartbeatService {
   private readonly problems = new OncePerCause(this.logger);
   private readonly pipeline: HeartbeatPipeline;
   private readonly helloAgain: HelloAgainLimiter;
-  private readonly sideEffects = new Set<Promise<unknown>>();
   private subscription?: Subscription;
   /** Since when heartbeats have been arriving uninterrupted (null while disconnected). */
   private flowingSince: number | null = null;
@@ -40,9 +39,7 @@ export class HeartbeatService {
 
   constructor(
     @Inject(MessageBus) private readonly bus: MessageBus,
-    @Inject(Sql) private readonly sql: Sql,
-    @Inject(InventoryEvents) private readonly events: InventoryEvents,
-    @Inject(NodeQueryService) private readonly nodes: NodeQueryService,
+    @Inject(EventOutbox) private readonly outbox: EventOutbox,
     @Inject(INVENTORY_SETTINGS) settings: InventorySettings,
   ) {
     this.helloAgain = new HelloAgainLimiter(settings.helloAgainMinIntervalMs);
@@ -92,12 +89,11 @@ export class HeartbeatService {
     this.helloAgain.forget(nodeId);
   }
 
-  /** Stops taking heartbeats, writes what is buffered and waits for the events it causes. */
+  /** Stops taking heartbeats and writes what is buffered (its events land in the outbox). */
   async stop(): Promise<void> {
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     await this.pipeline.stop();
-    await Promise.allSettled([...this.sideEffects]);
   }
 
   private receive(nodeId: string | undefined, hb: Heartbeat): void {
@@ -111,7 +107,14 @@ export class HeartbeatService {
 
   private async write(batch: HeartbeatBatch): Promise<WriteResult> {
     const stop = m.flushSeconds.startTimer();
-    const rows = await writeHeartbeats(this.sql, batch);
+    const rows = await this.outbox.transaction(async (tx, events) => {
+      const written = await writeHeartbeats(tx, batch);
+      for (const row of written) {
+        if (row.came_online) events.online(row.id, row.last_seen_at ?? new Date());
+        if (row.node) events.updated(toNodeView(nodeRowFromJson(row.node)), ['os.version']);
+      }
+      return written;
+    });
     stop();
     const known = new Set<string>();
     for (const row of rows) known.add(row.id);
@@ -120,7 +123,7 @@ export class HeartbeatService {
     m.batchSize.observe(batch.size);
     m.rows.inc(rows.length);
     m.flushed.inc(heartbeats);
-    this.afterFlush(batch, rows, known);
+    this.askUnknownToHello(batch, known);
     return { rows: rows.length, heartbeats };
   }
 
@@ -134,12 +137,7 @@ export class HeartbeatService {
     m.buffered.set(this.pipeline.buffered);
   }
 
-  /** Events and notices run beside the flush loop (InventoryEvents publishes in the background). */
-  private afterFlush(batch: HeartbeatBatch, rows: FlushedRow[], known: Set<string>): void {
-    for (const row of rows) {
-      if (row.came_online) void this.events.online(row.id, row.last_seen_at ?? new Date());
-      if (row.os_changed) this.track(this.nodes.get(row.id).then((view) => this.events.updated(view, ['os.version'])));
-    }
+  private askUnknownToHello(batch: HeartbeatBatch, known: Set<string>): void {
     const now = Date.now();
     for (let i = 0; i < batch.size; i++) {
       const nodeId = batch.nodeIds[i];
@@ -149,14 +147,6 @@ export class HeartbeatService {
       m.helloAgain.inc();
       this.bus.publish(this.bus.subjects.node(nodeId, 'hello-again'), HELLO_AGAIN);
     }
-  }
-
-  private track(work: Promise<unknown>): void {
-    const settled = work.catch((err: Error) =>
-      this.problems.warn(`side-effect:${err.message}`, 'heartbeat side effect failed', { error: err.message }),
-    );
-    this.sideEffects.add(settled);
-    void settled.finally(() => this.sideEffects.delete(settled));
   }
 
   private async watchConnection(): Promise<void> {

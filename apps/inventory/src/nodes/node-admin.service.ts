@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Sql } from '../database/sql.js';
 import { FleetError, isLabelKey } from '#contracts/common';
 import type { NodeView } from '#contracts/inventory';
-import { InventoryEvents } from './inventory-events.js';
+import { EventOutbox } from '../outbox/event-outbox.service.js';
 import { NODE_COLUMNS, type NodeRow, sameJson, toNodeView } from './node-view.js';
 
 export interface NodeChange {
@@ -30,10 +29,7 @@ RETURNING ${NODE_COLUMNS}, prev."labels" AS prev_labels, prev."group" AS prev_gr
 
 @Injectable()
 export class NodeAdminService {
-  constructor(
-    @Inject(Sql) private readonly db: Sql,
-    @Inject(InventoryEvents) private readonly events: InventoryEvents,
-  ) {}
+  constructor(@Inject(EventOutbox) private readonly outbox: EventOutbox) {}
 
   async update(change: NodeChange): Promise<NodeView> {
     const overrides: Record<string, string | null> = { ...(change.setLabels ?? {}) };
@@ -42,29 +38,30 @@ export class NodeAdminService {
       if (key in overrides) throw new FleetError('validation_failed', `label "${key}" is both set and removed`);
       overrides[key] = null;
     }
-    const rows = await this.db.query<NodeRow & { prev_labels: Record<string, string>; prev_group: string }>(UPDATE, [
-      change.id,
-      JSON.stringify(overrides),
-      change.group ?? null,
-    ]);
-    if (rows.length === 0) throw new FleetError('not_found', `node ${change.id} is not in the inventory`);
-    const { prev_labels, prev_group, ...row } = rows[0];
-    const changed: string[] = [];
-    if (!sameJson(prev_labels, row.labels)) changed.push('labels');
-    if (prev_group !== row.group) changed.push('group');
-    const view = toNodeView(row);
-    if (changed.length > 0) void this.events.updated(view, changed);
-    return view;
+    return this.outbox.transaction(async (tx, events) => {
+      const rows = await tx.query<NodeRow & { prev_labels: Record<string, string>; prev_group: string }>(UPDATE, [
+        change.id,
+        JSON.stringify(overrides),
+        change.group ?? null,
+      ]);
+      if (rows.length === 0) throw new FleetError('not_found', `node ${change.id} is not in the inventory`);
+      const { prev_labels, prev_group, ...row } = rows[0];
+      const changed: string[] = [];
+      if (!sameJson(prev_labels, row.labels)) changed.push('labels');
+      if (prev_group !== row.group) changed.push('group');
+      const view = toNodeView(row);
+      if (changed.length > 0) events.updated(view, changed);
+      return view;
+    });
   }
 
   /** Forgets a node. A machine whose agent still runs is asked to hello again and comes back. */
   async decommission(id: string): Promise<{ id: string; decommissioned: true }> {
-    const rows = await this.db.query<{ id: string }>(
-      `DELETE FROM "inventory"."nodes" WHERE "id" = $1 RETURNING "id"`,
-      [id],
-    );
-    if (rows.length === 0) throw new FleetError('not_found', `node ${id} is not in the inventory`);
-    void this.events.decommissioned(id, new Date());
-    return { id, decommissioned: true };
+    return this.outbox.transaction(async (tx, events) => {
+      const rows = await tx.query<{ at: Date }>(`DELETE FROM "inventory"."nodes" WHERE "id" = $1 RETURNING now() AS "at"`, [id]);
+      if (rows.length === 0) throw new FleetError('not_found', `node ${id} is not in the inventory`);
+      events.decommissioned(id, rows[0].at);
+      return { id, decommissioned: true as const };
+    });
   }
 }

@@ -63,6 +63,16 @@ export interface NodeRow {
 
 const num = (v: string | number | null): number => Number(v ?? 0);
 
+/** A node row read as JSON (`to_jsonb(n)` in a RETURNING clause): timestamps arrive as strings. */
+export function nodeRowFromJson(json: Record<string, unknown>): NodeRow {
+  return {
+    ...(json as unknown as NodeRow),
+    registered_at: new Date(json.registered_at as string),
+    last_seen_at: new Date(json.last_seen_at as string),
+    updated_at: new Date(json.updated_at as string),
+  };
+}
+
 export function toNodeView(row: NodeRow): NodeView {
   return {
     id: row.id,

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Sql } from '../database/sql.js';
 import type { Hello, HelloReply } from '#contracts/inventory';
 import { counter } from '#lib/telemetry';
+import { EventOutbox } from '../outbox/event-outbox.service.js';
 import { INVENTORY_SETTINGS, type InventorySettings } from '../settings.js';
-import { InventoryEvents } from './inventory-events.js';
 import { NODE_COLUMNS, type NodeRow, changedFacts, toNodeView } from './node-view.js';
 
 const hellos = counter('fleet_inventory_hellos_total', 'Agent hellos handled, by outcome', ['outcome']);
@@ -64,8 +63,7 @@ SELECT * FROM updated UNION ALL SELECT * FROM inserted`;
 @Injectable()
 export class RegistrationService {
   constructor(
-    @Inject(Sql) private readonly db: Sql,
-    @Inject(InventoryEvents) private readonly events: InventoryEvents,
+    @Inject(EventOutbox) private readonly outbox: EventOutbox,
     @Inject(INVENTORY_SETTINGS) private readonly settings: InventorySettings,
   ) {}
 
@@ -85,24 +83,26 @@ export class RegistrationService {
       JSON.stringify(hello.runtimes),
       hello.bootId ?? null,
     ];
-    let rows = await this.db.query<UpsertRow>(UPSERT, params);
-    if (rows.length === 0) rows = await this.db.query<UpsertRow>(UPSERT, params); // lost an insert race
-    if (rows.length === 0) throw new Error(`hello for ${hello.nodeId}: upsert returned no row`);
-    const { prev, ...row } = rows[0];
-    const view = toNodeView(row);
-    const registered = prev === null;
-    if (registered) {
-      hellos.inc({ outcome: 'registered' });
-      void this.events.registered(view);
-    } else {
+    // The upsert and the events it causes commit together (see EventOutbox).
+    const outcome = await this.outbox.transaction(async (tx, events) => {
+      let rows = await tx.query<UpsertRow>(UPSERT, params);
+      if (rows.length === 0) rows = await tx.query<UpsertRow>(UPSERT, params); // lost an insert race
+      if (rows.length === 0) throw new Error(`hello for ${hello.nodeId}: upsert returned no row`);
+      const { prev, ...row } = rows[0];
+      const view = toNodeView(row);
+      if (prev === null) {
+        events.registered(view);
+        return 'registered';
+      }
       const changed = changedFacts(prev, row);
-      hellos.inc({ outcome: changed.length > 0 ? 'updated' : 'unchanged' });
-      if (changed.length > 0) void this.events.updated(view, changed);
-      if (prev.status === 'offline') void this.events.online(view.id, row.last_seen_at);
-    }
+      if (changed.length > 0) events.updated(view, changed);
+      if (prev.status === 'offline') events.online(view.id, row.last_seen_at);
+      return changed.length > 0 ? 'updated' : 'unchanged';
+    });
+    hellos.inc({ outcome });
     return {
       nodeId: hello.nodeId,
-      registered,
+      registered: outcome === 'registered',
       heartbeatIntervalSeconds: this.settings.heartbeatIntervalSeconds,
     };
   }

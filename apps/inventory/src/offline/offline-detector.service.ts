@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ElectedLoop } from '#lib/persistence';
 import { JsonLogger, OncePerCause, counter, gauge } from '#lib/telemetry';
-import { Sql } from '../database/sql.js';
 import { HeartbeatService } from '../heartbeats/heartbeat.service.js';
-import { InventoryEvents } from '../nodes/inventory-events.js';
+import { EventOutbox } from '../outbox/event-outbox.service.js';
 import { INVENTORY_SETTINGS, type InventorySettings } from '../settings.js';
 import { type OfflinePolicy, detectionPeriodMs, mayJudge, offlineThresholdMs } from './offline-policy.js';
 
@@ -38,9 +37,8 @@ export class OfflineDetectorService {
   passes = 0;
 
   constructor(
-    @Inject(Sql) private readonly sql: Sql,
+    @Inject(EventOutbox) private readonly outbox: EventOutbox,
     @Inject(HeartbeatService) private readonly heartbeats: HeartbeatService,
-    @Inject(InventoryEvents) private readonly events: InventoryEvents,
     @Inject(INVENTORY_SETTINGS) settings: InventorySettings,
   ) {
     this.policy = {
@@ -78,11 +76,12 @@ export class OfflineDetectorService {
   /** One detection pass; returns the ids marked offline. Public for tests. */
   async detect(): Promise<string[]> {
     if (!mayJudge(this.heartbeats.flowingForMs(), this.policy)) return [];
-    const rows = await this.sql.query<{ id: string; last_seen_at: Date; at: Date }>(MARK_OFFLINE, [
-      offlineThresholdMs(this.policy),
-    ]);
+    const rows = await this.outbox.transaction(async (tx, events) => {
+      const marked = await tx.query<{ id: string; last_seen_at: Date; at: Date }>(MARK_OFFLINE, [offlineThresholdMs(this.policy)]);
+      for (const r of marked) events.offline(r.id, r.last_seen_at, r.at);
+      return marked;
+    });
     markedOffline.inc(rows.length);
-    for (const r of rows) void this.events.offline(r.id, r.last_seen_at, r.at);
     this.passes++;
     return rows.map((r) => r.id);
   }
