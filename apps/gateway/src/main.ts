@@ -89,6 +89,7 @@ export async function startGatewayService(
     await app.listen(env.PORT, env.HOST);
     const port = (app.getHttpServer().address() as AddressInfo).port;
     logger.info('gateway listening', { port, subject_root: env.FLEET_SUBJECT_ROOT });
+    if (!env.METRICS_TOKEN) logger.warn('METRICS_TOKEN is not set: /metrics is served without authentication');
 
     // Appear in the discovery catalog (and DNS) as `gateway`, with the HTTP port.
     const registration = env.FLEET_SELF_REGISTER ? registerPlatformService(bus, { name: 'gateway', port, tags: ['fleetcore', 'http'] }) : undefined;

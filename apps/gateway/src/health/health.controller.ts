@@ -1,5 +1,5 @@
-import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Header, Inject, Res, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { metricsRegistry } from '#lib/telemetry';
 import { Public } from '../auth/roles.js';
@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { GATEWAY_DB, GATEWAY_ENV } from '../core/tokens.js';
 import { ServiceClient } from '../core/service-client.js';
 import type { GatewayEnv } from '../env.js';
+import { MetricsAuthGuard } from './metrics-auth.guard.js';
 
 export interface ServiceReadiness {
   name: string;
@@ -50,7 +51,9 @@ export class HealthController {
   }
 
   @Get('metrics')
-  @ApiOperation({ summary: 'Prometheus metrics' })
+  @UseGuards(MetricsAuthGuard)
+  @ApiOperation({ summary: 'Prometheus metrics (with METRICS_TOKEN set: Authorization: Bearer <METRICS_TOKEN>)' })
+  @ApiResponse({ status: 401, description: 'METRICS_TOKEN is set and the request does not carry it' })
   @ApiProduces('text/plain')
   @Header('content-type', metricsRegistry.contentType)
   metrics(): Promise<string> {
