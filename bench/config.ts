@@ -92,15 +92,20 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
 
 // ---------------------------------------------------------------- CPU accounting
 
-/** CPU seconds (user + system) used so far by each group of processes, read from /proc (Linux). */
-type CpuGroups = Record<string, number[]>;
+/**
+ * CPU seconds (user + system) used so far by each group of processes, read from /proc (Linux).
+ * Groups are re-resolved at every snapshot and include reaped children's time, so PostgreSQL
+ * backends that start or exit inside the window are counted once.
+ */
+type CpuGroups = Record<string, () => number[]>;
 
 function cpuSeconds(pid: number): number {
   try {
     // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    // utime, stime, cutime, cstime.
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
   } catch {
     return 0;
   }
@@ -120,7 +125,7 @@ function pidsNamed(name: string): number[] {
 }
 
 function cpuSnapshot(groups: CpuGroups): Record<string, number> {
-  return Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)]));
+  return Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, pids().reduce((sum, pid) => sum + cpuSeconds(pid), 0)]));
 }
 
 function cpuDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
@@ -206,6 +211,7 @@ async function benchFleetcore(nodes: number, workers: number, withDetail: boolea
       if (count <= 0) break;
       const child = fork(fileURLToPath(import.meta.url), ['--worker', '--first', String(w * per + 1), '--nodes', String(count), '--root', root, '--data-dir', dataDir], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        execArgv: [...process.execArgv, ...(process.env.BENCH_WORKER_ARGS ? process.env.BENCH_WORKER_ARGS.split(' ') : [])],
       });
       agentWorkers.push(child);
     }
@@ -259,12 +265,12 @@ async function benchFleetcore(nodes: number, workers: number, withDetail: boolea
       author: 'bench',
     });
     const groups: CpuGroups = {
-      'simulated agents': agentWorkers.map((c) => c.pid!),
-      'config service': [children[1].pid!],
-      'inventory service': [children[0].pid!],
-      'nats-server': pidsNamed('nats-server'),
-      postgres: pidsNamed('postgres'),
-      'bench (measuring)': [process.pid],
+      'simulated agents': () => agentWorkers.map((c) => c.pid!),
+      'config service': () => [children[1].pid!],
+      'inventory service': () => [children[0].pid!],
+      'nats-server': () => pidsNamed('nats-server'),
+      postgres: () => pidsNamed('postgres'),
+      'bench (measuring)': () => [process.pid],
     };
     const cpuBefore = cpuSnapshot(groups);
     t0 = performance.now();
