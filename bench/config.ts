@@ -5,9 +5,12 @@
  * on a throwaway database and a private subject root; N virtual agents run in this process with
  * the agent simulator (`startSimulator`) and the real `config` feature (files kept in memory).
  * Once every node has acknowledged the initial (empty) revision, one item is published and we
- * time, from the publish request, until 50 %, 99 % and 100 % of the nodes have acknowledged the
- * new revision: (a) as the ack arrives on NATS (agent report published) and (b) as the config
- * service has stored it in PostgreSQL (polled every 10 ms).
+ * time, from the publish request, until 50 %, 99 % and 100 % of the nodes' acks of the new
+ * revision are stored in PostgreSQL: the service emits `config.node.applied` for each batch after
+ * its statement returned, and a final count in PostgreSQL confirms every one. With `--detail` the
+ * notices, bundle requests and acks are also timed on NATS (wildcard subscriptions here: 20,000
+ * more deliveries, so the headline figures are taken without them). CPU used by each process group
+ * in that window is read from /proc.
  *
  * etcd baseline, same run: a private etcd (Debian's etcd-server) on loopback ports; N watchers on
  * one key through etcd's v3 HTTP/JSON gateway (`/v3/watch`, spread over a few streaming HTTP
@@ -17,20 +20,20 @@
  * The virtual agents run in `--workers` child processes (default 2), each its own simulator, so
  * the agents' CPU does not delay the parent's measurements.
  *
- * Options: --nodes 10000 --workers 2 --etcd-connections 8 --skip-etcd. Env: NATS_URL, BENCH_PG_URL.
+ * Options: --nodes 10000 --workers 2 --etcd-connections 8 --skip-etcd --detail. Env: NATS_URL, BENCH_PG_URL.
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { CONFIG, configVerbs } from '#contracts/config';
+import { CONFIG, CONFIG_EVENTS, configVerbs } from '#contracts/config';
 import { MessageBus } from '#lib/messaging';
 import { JsonLogger } from '#lib/telemetry';
 import { configFeature } from '../apps/agent/src/features/config/config.feature.js';
@@ -87,9 +90,98 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(t);
 }
 
+// ---------------------------------------------------------------- CPU accounting
+
+/**
+ * CPU seconds (user + system) used so far by each group of processes, read from /proc (Linux).
+ * Groups are re-resolved at every snapshot and include reaped children's time, so PostgreSQL
+ * backends that start or exit inside the window are counted once.
+ */
+type CpuGroups = Record<string, () => number[]>;
+
+function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime.
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function pidsNamed(name: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+function cpuSnapshot(groups: CpuGroups): Record<string, number> {
+  return Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, pids().reduce((sum, pid) => sum + cpuSeconds(pid), 0)]));
+}
+
+function cpuDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - (before[k] ?? 0)]));
+}
+
 // ---------------------------------------------------------------- Fleetcore
 
-async function benchFleetcore(nodes: number, workers: number): Promise<{ asked: Timeline; notices: Timeline; nats: Timeline; stored: Timeline; setupSeconds: number }> {
+interface FleetResult {
+  /** Per-message timings, with --detail only (measuring them loads NATS and this process). */
+  detail?: { asked: Timeline; notices: Timeline; nats: Timeline };
+  stored: Timeline;
+  setupSeconds: number;
+  /** CPU seconds used by each group of processes from the publish until every ack was stored. */
+  cpu: Record<string, number>;
+  windowMs: number;
+}
+
+/**
+ * With --detail: when each notice left the service, each bundle was asked for and each ack was
+ * published, seen by wildcard subscriptions in this process (20,000 more deliveries for NATS).
+ */
+function watchDetail(bus: MessageBus, t0: () => number): { stop(nodes: number): Promise<{ asked: Timeline; notices: Timeline; nats: Timeline }> } {
+  const acks = new Map<string, number>();
+  const noticed: number[] = [];
+  const asked: number[] = [];
+  const subs = [
+    bus.nc.subscribe(bus.subjects.anyAgentReport('config'), {
+      callback: (_e, m) => {
+        const r = m.json() as { kind: string; revision: number };
+        if (r.kind !== 'apply' || r.revision !== 1) return;
+        const id = m.subject.split('.')[bus.subjects.agentIdIndex];
+        if (!acks.has(id)) acks.set(id, performance.now() - t0());
+      },
+    }),
+    bus.nc.subscribe(bus.subjects.anyNode('config'), {
+      callback: (_e, m) => {
+        if ((m.json() as { revision: number }).revision === 1) noticed.push(performance.now() - t0());
+      },
+    }),
+    bus.nc.subscribe(bus.subjects.anyAgent('config.bundle'), {
+      callback: () => {
+        if (t0() > 0) asked.push(performance.now() - t0());
+      },
+    }),
+  ];
+  return {
+    async stop(nodes) {
+      await until('every ack on NATS', async () => acks.size === nodes, 10_000, 20).catch(() => undefined);
+      for (const s of subs) s.unsubscribe();
+      return { asked: percentiles(asked, nodes), notices: percentiles(noticed, nodes), nats: percentiles([...acks.values()], nodes) };
+    },
+  };
+}
+
+async function benchFleetcore(nodes: number, workers: number, withDetail: boolean): Promise<FleetResult> {
   const suffix = randomBytes(4).toString('hex');
   const dbName = `fc_bench_config_${suffix}`;
   const root = `benchcfg${suffix}`;
@@ -119,6 +211,7 @@ async function benchFleetcore(nodes: number, workers: number): Promise<{ asked: 
       if (count <= 0) break;
       const child = fork(fileURLToPath(import.meta.url), ['--worker', '--first', String(w * per + 1), '--nodes', String(count), '--root', root, '--data-dir', dataDir], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        execArgv: [...process.execArgv, ...(process.env.BENCH_WORKER_ARGS ? process.env.BENCH_WORKER_ARGS.split(' ') : [])],
       });
       agentWorkers.push(child);
     }
@@ -152,56 +245,52 @@ async function benchFleetcore(nodes: number, workers: number): Promise<{ asked: 
       500,
     );
     await sleep(1000);
-    const arrivals = new Map<string, number>();
     let t0 = 0;
-    const sub = bus.nc.subscribe(bus.subjects.anyAgentReport('config'), {
+    // "Stored" is when the service announced the node's ack as written: it emits
+    // `config.node.applied` per batch after the statement returned. No polling load on PostgreSQL.
+    const storedAt = new Map<string, number>();
+    const appliedSub = bus.nc.subscribe(bus.subjects.event(CONFIG, CONFIG_EVENTS.applied), {
       callback: (_e, m) => {
-        const r = m.json() as { kind: string; revision: number };
-        if (r.kind !== 'apply' || r.revision !== 1) return;
-        const id = m.subject.split('.')[bus!.subjects.agentIdIndex];
-        if (!arrivals.has(id)) arrivals.set(id, performance.now() - t0);
+        const now = performance.now() - t0;
+        for (const n of (m.json() as { data: { nodes: Array<{ nodeId: string; revision: number }> } }).data.nodes) {
+          if (n.revision === 1 && !storedAt.has(n.nodeId)) storedAt.set(n.nodeId, now);
+        }
       },
     });
-    const noticed: number[] = [];
-    const noticeSub = bus.nc.subscribe(bus.subjects.anyNode('config'), {
-      callback: (_e, m) => {
-        if ((m.json() as { revision: number }).revision === 1) noticed.push(performance.now() - t0);
-      },
-    });
-    const asked: number[] = [];
-    const askSub = bus.nc.subscribe(bus.subjects.anyAgent('config.bundle'), {
-      callback: () => {
-        if (t0 > 0) asked.push(performance.now() - t0);
-      },
-    });
+    const detail = withDetail ? watchDetail(bus, () => t0) : undefined;
     await bus.nc.flush();
     await bus.request(bus.subjects.svc(CONFIG, configVerbs.draftSet), {
       scope: { kind: 'global' },
       file: { path: '/etc/bench/app.conf', content: `fanout=${suffix}\n`, mode: 0o644 },
       author: 'bench',
     });
+    const groups: CpuGroups = {
+      'simulated agents': () => agentWorkers.map((c) => c.pid!),
+      'config service': () => [children[1].pid!],
+      'inventory service': () => [children[0].pid!],
+      'nats-server': () => pidsNamed('nats-server'),
+      postgres: () => pidsNamed('postgres'),
+      'bench (measuring)': () => [process.pid],
+    };
+    const cpuBefore = cpuSnapshot(groups);
     t0 = performance.now();
     await bus.request(bus.subjects.svc(CONFIG, configVerbs.publish), { author: 'bench', message: 'fan-out', expectedRevision: 0 }, 30_000);
     const publishReplyMs = performance.now() - t0;
-    const stored: number[] = [];
-    let last = 0;
-    await until(
-      'every node to acknowledge revision 1',
-      async () => {
-        const n = await count(1);
-        const now = performance.now() - t0;
-        for (; last < n; last++) stored.push(now);
-        return n === nodes;
-      },
-      120_000,
-      10,
-    );
-    await until('every ack on NATS', async () => arrivals.size === nodes, 10_000, 20).catch(() => undefined);
-    sub.unsubscribe();
-    noticeSub.unsubscribe();
-    askSub.unsubscribe();
+    await until('every node to acknowledge revision 1', async () => storedAt.size === nodes, 120_000, 5);
+    const windowMs = performance.now() - t0;
+    const cpu = cpuDelta(cpuBefore, cpuSnapshot(groups));
+    appliedSub.unsubscribe();
+    const inDb = await count(1);
+    if (inDb !== nodes) throw new Error(`the service announced ${nodes} acks but PostgreSQL holds ${inDb} at revision 1`);
+    const seen = detail ? await detail.stop(nodes) : undefined;
     console.log(`publish request answered after ${Math.round(publishReplyMs)} ms`);
-    return { asked: percentiles(asked, nodes), notices: percentiles(noticed, nodes), nats: percentiles([...arrivals.values()], nodes), stored: percentiles(stored, nodes), setupSeconds };
+    return {
+      detail: seen,
+      stored: percentiles([...storedAt.values()], nodes),
+      setupSeconds,
+      cpu,
+      windowMs,
+    };
   } finally {
     await Promise.all(
       agentWorkers.map(async (child) => {
@@ -399,6 +488,7 @@ async function run(): Promise<void> {
       nodes: { type: 'string', default: '10000' },
       'etcd-connections': { type: 'string', default: '8' },
       'skip-etcd': { type: 'boolean', default: false },
+      detail: { type: 'boolean', default: false },
       workers: { type: 'string', default: '2' },
       worker: { type: 'boolean', default: false },
       first: { type: 'string', default: '1' },
@@ -415,17 +505,25 @@ async function run(): Promise<void> {
     });
     return;
   }
-  const fleet = await benchFleetcore(nodes, Number(values.workers));
+  const fleet = await benchFleetcore(nodes, Number(values.workers), values.detail!);
   const etcd = values['skip-etcd'] ? 'skipped (--skip-etcd)' : await benchEtcd(nodes, Number(values['etcd-connections']));
 
   console.log(`\nconfig fan-out to ${nodes} nodes (time from the publish request)`);
   console.log('                                      50%        99%       100%');
   const row = (label: string, t: Timeline) => console.log(`${label.padEnd(36)}${ms(t.p50).padStart(8)}${ms(t.p99).padStart(11)}${ms(t.p100).padStart(11)}`);
-  row('Fleetcore notice sent to agents', fleet.notices);
-  if (fleet.asked.p50 !== undefined) row('Fleetcore bundle requested by agents', fleet.asked);
-  else console.log('(bundles travelled inline with the notices: no bundle requests)');
-  row('Fleetcore ack received (NATS)', fleet.nats);
+  if (fleet.detail) {
+    row('Fleetcore notice sent to agents', fleet.detail.notices);
+    if (fleet.detail.asked.p50 !== undefined) row('Fleetcore bundle requested by agents', fleet.detail.asked);
+    else console.log('(bundles travelled inline with the notices: no bundle requests)');
+    row('Fleetcore ack received (NATS)', fleet.detail.nats);
+  }
   row('Fleetcore ack stored (PostgreSQL)', fleet.stored);
+  const cpuTotal = Object.values(fleet.cpu).reduce((a, b) => a + b, 0);
+  console.log(`\nCPU from the publish until the last ack was stored (${Math.round(fleet.windowMs)} ms on ${availableParallelism()} cores; /proc, 10 ms ticks):`);
+  for (const [group, seconds] of Object.entries(fleet.cpu).sort(([, a], [, b]) => b - a)) {
+    console.log(`  ${group.padEnd(20)}${`${Math.round(seconds * 1000)} ms`.padStart(9)}${`${((seconds * 1e6) / nodes).toFixed(0)} µs/node`.padStart(15)}`);
+  }
+  console.log(`  ${'total'.padEnd(20)}${`${Math.round(cpuTotal * 1000)} ms`.padStart(9)}${`${((cpuTotal * 1e6) / nodes).toFixed(0)} µs/node`.padStart(15)}`);
   if (typeof etcd === 'string') console.log(`etcd: ${etcd}`);
   else {
     row(`etcd watch event (${nodes} watchers)`, etcd);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG, CONFIG_BUNDLE_VERB, CONFIG_NOTICE_TOPIC, bundleHash, configFileSchema, configVerbs as v, type Bundle, type ConfigReport, type NodeConfigStatus, type RevisionView } from '#contracts/config';
 import { MessageBus, encodeJson } from '#lib/messaging';
@@ -68,7 +69,7 @@ describe('config distribution to real fleet-agent processes', () => {
     agents.set(nodeId, start(agentCli, ['run', '--config', file]));
   };
   const startConfig = async () => {
-    config = start(configMain, [], { ...env, CONFIG_ALLOWED_ROOTS: dir });
+    config = start(configMain, [], { ...env, CONFIG_ALLOWED_ROOTS: dir, CONFIG_NUDGE_INTERVAL_MS: '300', CONFIG_ACK_GRACE_MS: '1000' });
     await eventually(() => client.request(client.subjects.svc(CONFIG, 'ping'), {}, 500), 30_000, 200).catch((err) => {
       throw new Error(`config did not start: ${(err as Error).message}\n${config?.output()}`);
     });
@@ -162,6 +163,23 @@ describe('config distribution to real fleet-agent processes', () => {
     await inSyncAt('cfg-2', revision.revision);
     expect(readFileSync(join(managed('cfg-2'), 'new.conf'), 'utf8')).toBe('new\n');
     expect(existsSync(old)).toBe(false);
+  });
+
+  it('re-acknowledges when the service has lost the ack: the nudge asks again and the agent answers', async () => {
+    const { appliedRevision, appliedHash } = await status('cfg-1');
+    expect(appliedRevision).not.toBeNull();
+    const db = new pg.Client({ connectionString: env.DATABASE_URL });
+    await db.connect();
+    try {
+      await db.query(`DELETE FROM config.node_reports WHERE node_id = 'cfg-1'`);
+      expect((await status('cfg-1')).inSync).toBe(false);
+      const back = await inSyncAt('cfg-1', appliedRevision!);
+      expect(back.appliedHash).toBe(appliedHash);
+      const [{ nudges }] = (await db.query<{ nudges: number }>(`SELECT nudges FROM config.nodes WHERE node_id = 'cfg-1'`)).rows;
+      expect(nudges).toBeGreaterThanOrEqual(1);
+    } finally {
+      await db.end();
+    }
   });
 
   it('refuses a forged bundle that targets paths outside its managed roots', async () => {

@@ -7,6 +7,7 @@ import { DraftService } from './drafts/draft.service.js';
 import { ConfigEvents } from './events.js';
 import { DesiredStateService } from './nodes/desired-state.service.js';
 import { InventorySync } from './nodes/inventory-sync.js';
+import { Nudger } from './nodes/nudger.js';
 import { ProvisioningService } from './provisioning/provisioning.service.js';
 import { ReportConsumer } from './reports/report-consumer.js';
 import { PublishService } from './revisions/publish.service.js';
@@ -43,6 +44,7 @@ export class ConfigModule {
         StatusService,
         ReportConsumer,
         InventorySync,
+        Nudger,
         ProvisioningService,
         ConfigApi,
       ],

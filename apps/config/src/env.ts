@@ -21,6 +21,11 @@ export const configEnvSchema = baseEnvSchema.extend({
   CONFIG_REPORT_BATCH: z.coerce.number().int().min(1).max(10_000).default(1000),
   /** Bundles whose files' JSON is at most this big go inline in the notice (0: always fetch). */
   CONFIG_INLINE_NOTICE_BYTES: z.coerce.number().int().min(0).max(512 * 1024).default(16 * 1024),
+  /** How often the leader looks for nodes whose ack has not arrived, and how long an ack may take. */
+  CONFIG_NUDGE_INTERVAL_MS: durationMs(30_000),
+  CONFIG_ACK_GRACE_MS: durationMs(30_000),
+  /** Re-sends to one silent node back off exponentially from the grace up to this. */
+  CONFIG_NUDGE_MAX_BACKOFF_MS: durationMs(3_600_000),
   LEADER_RETRY_MS: durationMs(2000),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
 });

@@ -10,6 +10,7 @@ import { migrateConfigDatabase } from './database/data-source.js';
 import { parseConfigEnv } from './env.js';
 import { DesiredStateService } from './nodes/desired-state.service.js';
 import { InventorySync } from './nodes/inventory-sync.js';
+import { Nudger } from './nodes/nudger.js';
 import { ReportConsumer } from './reports/report-consumer.js';
 import { settingsFromEnv } from './settings.js';
 import { CONFIG_VERSION } from './version.js';
@@ -52,6 +53,7 @@ export async function startConfigService(env: NodeJS.ProcessEnv = process.env): 
   app.get(ConfigApi).serve();
   await app.get(ReportConsumer).start();
   await app.get(InventorySync).start();
+  app.get(Nudger).start();
   bus.servePing(CONFIG_VERSION);
   await bus.nc.flush();
   // Nodes whose desired state predates this process (e.g. a deployment changed while it was down).
@@ -69,6 +71,7 @@ export async function startConfigService(env: NodeJS.ProcessEnv = process.env): 
       (closing ??= (async () => {
         await registration?.close();
         await new Promise<void>((resolve) => (metrics ? metrics.close(() => resolve()) : resolve()));
+        await app.get(Nudger).stop();
         await app.get(InventorySync).stop();
         await app.get(ReportConsumer).stop();
         await app.get(DesiredStateService).idle();

@@ -8,6 +8,7 @@ export interface ConfigSettings {
   reportFlushMs: number;
   reportBatch: number;
   leaderRetryMs: number;
+  nudge: { intervalMs: number; graceMs: number; maxBackoffMs: number };
   /** Bundles up to this size (JSON of the files) travel inside the notice. */
   inlineNoticeBytes: number;
 }
@@ -27,6 +28,7 @@ export function settingsFromEnv(env: ConfigEnv): ConfigSettings {
     reportFlushMs: env.CONFIG_REPORT_FLUSH_MS,
     reportBatch: env.CONFIG_REPORT_BATCH,
     leaderRetryMs: env.LEADER_RETRY_MS,
+    nudge: { intervalMs: env.CONFIG_NUDGE_INTERVAL_MS, graceMs: env.CONFIG_ACK_GRACE_MS, maxBackoffMs: env.CONFIG_NUDGE_MAX_BACKOFF_MS },
     inlineNoticeBytes: env.CONFIG_INLINE_NOTICE_BYTES,
   };
 }

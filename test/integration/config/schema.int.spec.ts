@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { createConfigDataSource, migrateConfigDatabase } from '../../../apps/config/src/database/data-source.js';
 import { createTestDatabase } from '../../support/infra.js';
 
-const MIGRATIONS = ['ConfigInit1764201600000', 'ConfigNodeReports1764806400000'];
+const MIGRATIONS = ['ConfigInit1764201600000', 'ConfigNodeReports1764806400000', 'ConfigNudges1764810000000'];
 
 describe('config database schema', () => {
   let db: { url: string; drop: () => Promise<void> };
@@ -23,10 +23,11 @@ describe('config database schema', () => {
     // Only the first migration, with a node that has acknowledged and one that never reported.
     await ds.runMigrations({ transaction: 'each' });
     await ds.undoLastMigration();
+    await ds.undoLastMigration();
     await ds.query(`INSERT INTO config.nodes (node_id, "group", applied_revision, applied_hash, last_ok, last_revision, last_hash, last_files, last_at, drift)
       VALUES ('n1', 'default', 3, 'h3', true, 3, 'h3', '[]', now(), '[{"path":"/etc/a"}]'), ('n2', 'default', NULL, NULL, NULL, NULL, NULL, NULL, NULL, '[]')`);
 
-    await expect(migrateConfigDatabase(db.url)).resolves.toEqual(['ConfigNodeReports1764806400000']);
+    await expect(migrateConfigDatabase(db.url)).resolves.toEqual(MIGRATIONS.slice(1));
     expect(await ds.query('SELECT node_id, applied_revision, applied_hash, drift FROM config.node_reports')).toEqual([
       { node_id: 'n1', applied_revision: 3, applied_hash: 'h3', drift: [{ path: '/etc/a' }] },
     ]);
@@ -34,11 +35,12 @@ describe('config database schema', () => {
     expect(columns.map((c: { column_name: string }) => c.column_name)).not.toContain('applied_revision');
 
     await ds.undoLastMigration();
+    await ds.undoLastMigration();
     expect(await ds.query('SELECT node_id, applied_revision, last_ok FROM config.nodes ORDER BY node_id')).toEqual([
       { node_id: 'n1', applied_revision: 3, last_ok: true },
       { node_id: 'n2', applied_revision: null, last_ok: null },
     ]);
-    await expect(migrateConfigDatabase(db.url)).resolves.toEqual(['ConfigNodeReports1764806400000']);
+    await expect(migrateConfigDatabase(db.url)).resolves.toEqual(MIGRATIONS.slice(1));
   });
 
   it('is idempotent, even from concurrent replicas', async () => {

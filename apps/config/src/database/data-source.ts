@@ -4,6 +4,7 @@ import { createServiceDataSource, ensureDatabase, migrate } from '#lib/persisten
 import { CONFIG_ENTITIES } from './entities.js';
 import { ConfigInit1764201600000 } from './migrations/1764201600000-config-init.js';
 import { ConfigNodeReports1764806400000 } from './migrations/1764806400000-config-node-reports.js';
+import { ConfigNudges1764810000000 } from './migrations/1764810000000-config-nudges.js';
 
 export const CONFIG_SCHEMA = 'config';
 
@@ -12,7 +13,7 @@ export function createConfigDataSource(url: string, poolSize = 10): DataSource {
     url,
     schema: CONFIG_SCHEMA,
     entities: CONFIG_ENTITIES,
-    migrations: [ConfigInit1764201600000, ConfigNodeReports1764806400000],
+    migrations: [ConfigInit1764201600000, ConfigNodeReports1764806400000, ConfigNudges1764810000000],
     poolSize,
     applicationName: 'fleetcore-config',
   });

@@ -153,7 +153,8 @@ export class DesiredStateService {
     for (let start = 0; start < changed.length; start += NOTICE_CHUNK) {
       const chunk = changed.slice(start, start + NOTICE_CHUNK);
       await this.db.query(
-        `UPDATE "config"."nodes" n SET "desired_revision" = u.r, "desired_hash" = u.h, "canary" = u.c, "desired_at" = now()
+        `UPDATE "config"."nodes" n SET "desired_revision" = u.r, "desired_hash" = u.h, "canary" = u.c, "desired_at" = now(),
+           "nudged_at" = NULL, "nudges" = 0
          FROM unnest($1::text[], $2::int[], $3::text[], $4::bool[]) AS u(i, r, h, c) WHERE n."node_id" = u.i`,
         [chunk.map((c) => c.nodeId), chunk.map((c) => c.revision), chunk.map((c) => c.hash), chunk.map((c) => c.canary)],
       );

@@ -1,4 +1,4 @@
-import { bundleHash, contentBytes, sha256Hex, type Bundle, type ConfigFile, type DriftEntry, type FileResult, type ReloadAction } from '#contracts/config';
+import { contentBytes, digestBundle, sha256Hex, type Bundle, type DigestedFile, type DriftEntry, type FileResult, type ReloadAction } from '#contracts/config';
 import { resolveOwner, shellQuote, type FileStore } from './file-store.js';
 import type { PathGuard } from './path-guard.js';
 
@@ -53,20 +53,22 @@ export function reloadCommand(r: ReloadAction): string {
  * refuses. Returns the new state and the per-file results for the acknowledgement.
  */
 export async function applyBundle(bundle: Bundle, previous: ApplyState, deps: ApplierDeps): Promise<ApplyOutcome> {
-  if (bundleHash(bundle.files) !== bundle.hash) throw new Error('bundle hash does not match its files; refusing it');
+  const digest = digestBundle(bundle.files);
+  if (digest.hash !== bundle.hash) throw new Error('bundle hash does not match its files; refusing it');
   const results: FileResult[] = [];
   const files: Record<string, ManagedFile> = {};
   const reloads = new Map<string, ReloadAction>();
   const wanted = new Set(bundle.files.map((f) => f.path));
 
-  for (const file of [...bundle.files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+  for (const digested of digest.files) {
+    const file = digested.file;
     const refused = await deps.guard.problem(file.path);
     if (refused) {
       results.push({ path: file.path, result: 'refused', message: refused });
       continue;
     }
     try {
-      const outcome = await writeOne(file, deps);
+      const outcome = await writeOne(digested, deps);
       results.push(outcome.result);
       if (outcome.managed) files[file.path] = outcome.managed;
       else if (previous.files[file.path]) files[file.path] = previous.files[file.path];
@@ -101,13 +103,11 @@ export async function applyBundle(bundle: Bundle, previous: ApplyState, deps: Ap
   return { state: { revision: bundle.revision, hash: bundle.hash, ok, files, bundle }, ok, files: results, reloads: reloadResults };
 }
 
-async function writeOne(file: ConfigFile, deps: ApplierDeps): Promise<{ result: FileResult; managed?: ManagedFile }> {
-  const bytes = contentBytes(file);
-  const sha256 = sha256Hex(bytes);
+async function writeOne({ file, bytes, sha256 }: DigestedFile, deps: ApplierDeps): Promise<{ result: FileResult; managed?: ManagedFile }> {
   const current = await deps.store.read(file.path);
   const owner = await resolveOwner(file.owner);
   const sameOwner = !owner || ((owner.uid === undefined || owner.uid === current?.uid) && (owner.gid === undefined || owner.gid === current?.gid));
-  if (current && current.mode === file.mode && sameOwner && sha256Hex(current.bytes) === sha256) {
+  if (current && current.mode === file.mode && sameOwner && current.bytes.equals(bytes)) {
     return { result: { path: file.path, result: 'unchanged' }, managed: { sha256, mode: file.mode } };
   }
   const failed = await deps.store.write(

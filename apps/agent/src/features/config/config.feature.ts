@@ -42,7 +42,8 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
   private failures = 0;
   private lastDrift = '[]';
   private stopped = false;
-  private seq = 0;
+  /** The last failed apply's report, repeated when the service asks again about that content. */
+  private lastFailure?: Omit<ConfigReportInput, 'v' | 'at'>;
 
   async start(ctx: AgentContext, config: ConfigFeatureConfig): Promise<void> {
     if (!config.enabled) return;
@@ -113,9 +114,11 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
     if (this.stopped || !kind) return;
     const notice = this.notice;
     if (kind === 'sync' && notice && notice.hash === this.state.hash) {
-      // Same content: nothing to write. A new revision number is acknowledged as is; a bundle
-      // that failed stays failed until the server sends something else (or the agent restarts).
-      if (this.state.ok && notice.revision !== this.state.revision) await this.acknowledgeRevision(notice.revision);
+      // Same content: nothing to write, but the notice is answered: the service re-sends one when
+      // our ack did not reach it. A bundle that failed stays failed until the server sends
+      // something else (or the agent restarts); the failure report is repeated instead.
+      if (this.state.ok) this.acknowledgeRevision(notice.revision);
+      else if (this.lastFailure) this.report(this.lastFailure);
       return;
     }
     let bundle: Bundle;
@@ -136,7 +139,7 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
     }
     if (bundle.nodeId !== this.ctx!.nodeId) throw new Error(`bundle is for ${bundle.nodeId}, not this node`);
     if (kind === 'sync' && bundle.hash === this.state.hash && this.state.ok) {
-      if (bundle.revision !== this.state.revision) await this.acknowledgeRevision(bundle.revision);
+      if (bundle.revision !== this.state.revision) this.acknowledgeRevision(bundle.revision);
       return;
     }
     const outcome = await applyBundle(bundle, this.state, this.deps!);
@@ -144,13 +147,19 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
     await this.stateFile!.save(this.state);
     const failed = outcome.files.filter((f) => !['written', 'unchanged', 'removed'].includes(f.result));
     if (failed.length) this.ctx!.logger.warn('config applied with problems', { revision: bundle.revision, failed });
-    await this.report({ kind: 'apply', revision: bundle.revision, hash: bundle.hash, ok: outcome.ok, files: outcome.files, reloads: outcome.reloads });
+    const ack = { kind: 'apply', revision: bundle.revision, hash: bundle.hash, ok: outcome.ok, files: outcome.files, reloads: outcome.reloads } as const;
+    this.lastFailure = outcome.ok ? undefined : ack;
+    this.report(ack);
   }
 
-  private async acknowledgeRevision(revision: number): Promise<void> {
-    this.state = { ...this.state, revision, bundle: this.state.bundle && { ...this.state.bundle, revision } };
-    await this.stateFile!.save(this.state);
-    await this.report({ kind: 'apply', revision, hash: this.state.hash, ok: true, files: [], reloads: [] });
+  /** Acknowledges content the node already has, under the revision the service now calls it. */
+  private acknowledgeRevision(revision: number): void {
+    if (revision !== this.state.revision) {
+      this.state = { ...this.state, revision, bundle: this.state.bundle && { ...this.state.bundle, revision } };
+      // Only the revision number changed: losing it in a crash costs one re-ack, so no wait here.
+      void this.stateFile!.save(this.state).catch((err: Error) => this.ctx?.logger.warn('cannot save config state', { error: err.message }));
+    }
+    this.report({ kind: 'apply', revision, hash: this.state.hash, ok: true, files: [], reloads: [] });
   }
 
   private async checkDrift(): Promise<void> {
@@ -166,24 +175,23 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
       remediated = true;
     }
     if (drift.length) this.ctx!.logger.warn('managed files drifted', { files: drift.map((d) => d.path), remediated });
-    await this.report({ kind: 'drift', revision: this.state.revision, hash: this.state.hash, ok: this.state.ok, drift, remediated, reloads });
+    this.report({ kind: 'drift', revision: this.state.revision, hash: this.state.hash, ok: this.state.ok, drift, remediated, reloads });
   }
 
-  private async report(body: Omit<ConfigReportInput, 'v' | 'at'>): Promise<void> {
+  /**
+   * Reports travel as plain publishes into the reports stream, not JetStream publishes awaiting a
+   * PubAck: while disconnected the client buffers them, and an ack lost anyway is recovered by the
+   * service, which re-sends the notice of a node that has not acknowledged (and this feature
+   * answers every notice). At fleet scale that saves NATS and every agent a round trip per report.
+   */
+  private report(body: Omit<ConfigReportInput, 'v' | 'at'>): void {
     const ctx = this.ctx!;
     const report: ConfigReportInput = { v: 1, ...body, at: new Date().toISOString() };
-    const msgID = `${ctx.nodeId}:${body.kind}:${body.revision}:${body.hash.slice(0, 16)}:${Date.now()}:${this.seq++}`;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await ctx.bus.js.publish(ctx.bus.subjects.agentReport(ctx.nodeId, CONFIG_REPORT_AREA), encodeJson(report), { msgID });
-        return;
-      } catch (err) {
-        if (attempt >= 5 || this.stopped) {
-          ctx.logger.warn('could not send config report', { error: (err as Error).message, kind: body.kind });
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 200 * attempt));
-      }
+    try {
+      ctx.bus.nc.publish(ctx.bus.subjects.agentReport(ctx.nodeId, CONFIG_REPORT_AREA), encodeJson(report));
+    } catch (err) {
+      // Only a closed connection throws; the agent is stopping.
+      ctx.logger.warn('could not send config report', { error: (err as Error).message, kind: body.kind });
     }
   }
 }

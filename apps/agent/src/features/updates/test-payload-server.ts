@@ -44,7 +44,9 @@ export async function startPayloadServer(): Promise<PayloadServer> {
     const cut = cutAfter.get(path);
     if (cut !== undefined) {
       cutAfter.delete(path);
-      res.write(body.subarray(start, start + cut), () => res.destroy());
+      // Give the client time to read and store the partial body before the connection drops: a
+      // reset right away can reach it before the bytes do, and then there is nothing to resume.
+      res.write(body.subarray(start, start + cut), () => setTimeout(() => res.destroy(), 200));
       return;
     }
     res.end(body.subarray(start));

@@ -1,0 +1,94 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CONFIG_NOTICE_TOPIC } from '#contracts/config';
+import { MessageBus } from '#lib/messaging';
+import { ElectedLoop } from '#lib/persistence';
+import { JsonLogger, counter } from '#lib/telemetry';
+import { Db } from '../database/data-source.js';
+import { CONFIG_SETTINGS, type ConfigSettings } from '../settings.js';
+
+const nudged = counter('fleet_config_nudges_total', 'Desired-state notices re-sent to nodes whose ack had not arrived');
+
+/** Nodes re-noticed per statement; a pass repeats until fewer are due. */
+const NUDGE_BATCH = 5000;
+
+/**
+ * Closes the loop on acks. Agents acknowledge with a plain publish (captured by the reports
+ * stream), and a notice is a plain publish too, so either can be lost: NATS was restarting, the
+ * node was briefly away. In the elected replica, every `intervalMs` this finds nodes whose desired
+ * state is older than the grace period and still unacknowledged, and sends the notice again
+ * (without the bundle: the agent re-acks what it already has, or fetches). A node that reported a
+ * failure for exactly that content is not nudged (it answered); an offline node is nudged again
+ * with exponential backoff. A new desired state resets the backoff.
+ */
+@Injectable()
+export class Nudger {
+  private readonly logger = new JsonLogger('config', 'nudger');
+  private loop?: ElectedLoop;
+
+  constructor(
+    @Inject(Db) private readonly db: Db,
+    @Inject(MessageBus) private readonly bus: MessageBus,
+    @Inject(CONFIG_SETTINGS) private readonly settings: ConfigSettings,
+  ) {}
+
+  start(): void {
+    this.loop = new ElectedLoop({
+      url: this.settings.databaseUrl,
+      name: 'config:nudge',
+      retryMs: this.settings.leaderRetryMs,
+      periodMs: this.settings.nudge.intervalMs,
+      pass: async () => {
+        await this.pass();
+      },
+      onError: (err) => this.logger.warn('nudge pass failed', { error: err.message }),
+    });
+    this.loop.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.loop?.stop();
+  }
+
+  /** One pass: re-notices every node that is due; returns how many. */
+  async pass(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const due = await this.claimDue();
+      for (const n of due) {
+        this.bus.nc.publish(this.bus.subjects.node(n.node_id, CONFIG_NOTICE_TOPIC), `{"v":1,"revision":${n.desired_revision},"hash":"${n.desired_hash}"}`);
+      }
+      await this.bus.nc.flush();
+      nudged.inc(due.length);
+      total += due.length;
+      if (due.length < NUDGE_BATCH) break;
+    }
+    if (total) this.logger.info('re-sent desired state to nodes without an ack', { nodes: total });
+    return total;
+  }
+
+  /**
+   * Marks the due nodes as nudged and returns them, in one statement. Rows a publish is rewriting
+   * right now are skipped (SKIP LOCKED): that publish notifies them anyway.
+   */
+  private claimDue(): Promise<Array<{ node_id: string; desired_revision: number; desired_hash: string }>> {
+    const { graceMs, maxBackoffMs } = this.settings.nudge;
+    return this.db.query(
+      `UPDATE "config"."nodes" n SET "nudged_at" = now(), "nudges" = n."nudges" + 1
+       FROM (
+         SELECT c."node_id" FROM "config"."nodes" c LEFT JOIN "config"."node_reports" r USING ("node_id")
+         WHERE c."desired_revision" IS NOT NULL
+           AND c."desired_at" < now() - make_interval(secs => $1 / 1000.0)
+           AND (r."applied_revision" IS DISTINCT FROM c."desired_revision" OR r."applied_hash" IS DISTINCT FROM c."desired_hash")
+           AND (r."last_ok" IS DISTINCT FROM false OR r."last_hash" IS DISTINCT FROM c."desired_hash")
+           AND (c."nudged_at" IS NULL
+                OR c."nudged_at" < now() - make_interval(secs => least($1 * power(2, least(c."nudges", 30)), $2) / 1000.0))
+         ORDER BY c."node_id"
+         LIMIT $3
+         FOR UPDATE OF c SKIP LOCKED
+       ) due
+       WHERE n."node_id" = due."node_id"
+       RETURNING n."node_id", n."desired_revision", n."desired_hash"`,
+      [graceMs, maxBackoffMs, NUDGE_BATCH],
+    );
+  }
+}
