@@ -4,6 +4,7 @@ import type { MessageBus } from '#lib/messaging';
 import { AgentHandlers } from './agents/agent.handlers.js';
 import { DesiredService } from './agents/desired.service.js';
 import { ReportsService } from './agents/reports.service.js';
+import { SlotRequests } from './agents/slot-requests.js';
 import { UpdaterEvents } from './common/updater-events.js';
 import { UPDATER_BUS, UPDATER_DB, UPDATER_ENV } from './common/tokens.js';
 import { ControllerRunner } from './controller/controller.runner.js';
@@ -39,6 +40,7 @@ export class UpdaterModule {
         LocksHandlers,
         DesiredService,
         ReportsService,
+        SlotRequests,
         AgentHandlers,
         RolloutActions,
         RolloutsService,

@@ -12,6 +12,7 @@ import { SemaphoreService } from '../locks/semaphore.service.js';
 import { DesiredService } from './desired.service.js';
 import { consumeReports } from './report-consumer.js';
 import { ReportsService } from './reports.service.js';
+import { SlotRequests } from './slot-requests.js';
 
 function agentId(nodeId: string | undefined): string {
   const parsed = nodeIdSchema.safeParse(nodeId);
@@ -33,6 +34,7 @@ export class AgentHandlers implements OnApplicationBootstrap, OnApplicationShutd
     private readonly desired: DesiredService,
     private readonly semaphore: SemaphoreService,
     private readonly reports: ReportsService,
+    private readonly slotRequests: SlotRequests,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -67,6 +69,8 @@ export class AgentHandlers implements OnApplicationBootstrap, OnApplicationShutd
     if (assigned !== null && assigned !== group) {
       throw new FleetError('forbidden', `node ${nodeId} belongs to reboot group ${assigned}, not ${group}`);
     }
+    // Asking is a waiting node's sign of life (its awaiting_reboot deadline counts silence).
+    if (action !== 'release') this.slotRequests.note(nodeId);
     if (action === 'acquire') return this.semaphore.acquire(nodeId, group, leaseSeconds);
     if (action === 'renew') return this.semaphore.renew(nodeId, group, leaseSeconds);
     const r = await this.semaphore.release(nodeId, group);

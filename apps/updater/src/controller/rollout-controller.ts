@@ -1,12 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { UPDATER_EVENTS, type DesiredUpdate, type RolloutState } from '#contracts/updater';
+import { UPDATER_EVENTS, type DesiredUpdate, type NodeUpdateState, type RolloutState } from '#contracts/updater';
 import { JsonLogger, counter, histogram } from '#lib/telemetry';
 import { DesiredService } from '../agents/desired.service.js';
 import { UpdaterEvents, type NodeTransitionEvent } from '../common/updater-events.js';
 import { inTransaction, returning } from '../common/sql.js';
 import { UPDATER_DB, UPDATER_ENV } from '../common/tokens.js';
 import type { UpdaterEnv } from '../env.js';
+import { SemaphoreService } from '../locks/semaphore.service.js';
+import { overdueReason, seenResolutionSeconds } from '../rollouts/node-deadline.js';
 import type { RolloutRow } from '../rollouts/rollout-row.js';
 import { wavePercents } from '../rollouts/rollout-row.js';
 import { thresholdBreach } from '../rollouts/threshold.js';
@@ -18,7 +20,7 @@ const N = '"updater"."rollout_nodes"';
 const ISO_NOW = `to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const tickSeconds = histogram('fleet_updater_controller_tick_seconds', 'Time of one controller pass over open rollouts');
 const activated = counter('fleet_updater_nodes_activated_total', 'Nodes given a desired update by the controller');
-const timedOut = counter('fleet_updater_nodes_timed_out_total', 'Nodes marked failed for exceeding the node timeout');
+const timedOut = counter('fleet_updater_nodes_timed_out_total', 'Nodes marked failed for passing a deadline, by the state they stalled in', ['state']);
 
 interface WaveStat {
   total: number;
@@ -28,10 +30,22 @@ interface WaveStat {
   blocking: number;
 }
 
+interface TimeoutCandidate {
+  node_id: string;
+  state: NodeUpdateState;
+  group: string;
+  online: boolean;
+  state_ms: number;
+  seen_ms: number;
+  now_ms: number;
+}
+
 interface Effects {
   notices: Map<string, DesiredUpdate>;
   emits: Array<[string, unknown]>;
   transitions: NodeTransitionEvent[];
+  /** Reboot slots of timed-out nodes, announced after commit. */
+  freed: Array<{ group: string; holder: string }>;
 }
 
 /**
@@ -51,6 +65,7 @@ export class RolloutController {
     private readonly membership: Membership,
     private readonly desired: DesiredService,
     private readonly events: UpdaterEvents,
+    private readonly semaphore: SemaphoreService,
   ) {}
 
   async tick(): Promise<void> {
@@ -81,7 +96,7 @@ export class RolloutController {
         if (snapshot.state === 'pending') return;
       }
     }
-    const effects: Effects = { notices: new Map(), emits: [], transitions: [] };
+    const effects: Effects = { notices: new Map(), emits: [], transitions: [], freed: [] };
     await inTransaction(this.db, async (q) => {
       const rows: Array<RolloutRow & { now_ms: number }> = await q.query(
         `SELECT *, (extract(epoch FROM now()) * 1000)::float8 AS now_ms FROM ${R} WHERE id = $1 FOR UPDATE`,
@@ -99,6 +114,7 @@ export class RolloutController {
       if (r.state === 'rolled_back') await this.rollbackProgress(q, r, effects);
     });
     await this.desired.notify(effects.notices);
+    await this.semaphore.announceFreed(effects.freed, 'timeout');
     for (const [event, data] of effects.emits) this.events.emit(event, data);
     this.events.emitNodeTransitions(effects.transitions);
   }
@@ -183,26 +199,48 @@ export class RolloutController {
     activated.inc(rows.length);
   }
 
-  /** Marks failed every node that sat too long in one state (a node waiting for a reboot slot excepted). */
+  /**
+   * Marks failed every node past its deadline (`node-deadline.ts`): too long in one working state,
+   * or silent too long in `awaiting_reboot`. The statement narrows to candidates by the same rule
+   * and locks them; `overdueReason` decides and words the reason. A timed-out node loses its
+   * desired update and its reboot slot (a silent holder would otherwise keep it until its lease
+   * ends), and counts as a failure of its wave, so the threshold sees it in this same pass.
+   */
   private async timeouts(q: QueryRunner, r: RolloutRow, fx: Effects): Promise<void> {
-    const rows: Array<{ node_id: string; from: string; rollback: boolean; at: string }> = await returning(q,
-      `WITH t AS (
-         SELECT node_id, state FROM ${N}
-          WHERE rollout_id = $1 AND activated_at IS NOT NULL
-            AND state NOT IN ('succeeded', 'failed', 'rolled_back', 'awaiting_reboot')
-            AND state_at < now() - make_interval(secs => $2)
-            AND (online OR state <> 'pending')
-          FOR UPDATE)
-       UPDATE ${N} n SET state = 'failed', code = 'timeout', message = $3, state_at = now(),
-              transitions = n.transitions || jsonb_build_array(jsonb_build_object('state', 'failed', 'at', ${ISO_NOW}, 'code', 'timeout', 'message', $3::text))
-         FROM t WHERE n.rollout_id = $1 AND n.node_id = t.node_id AND n.state = t.state
-       RETURNING n.node_id, t.state AS "from", n.rollback, ${ISO_NOW} AS at`,
-      [r.id, r.node_timeout_seconds, `no progress within ${r.node_timeout_seconds}s`],
+    const candidates: TimeoutCandidate[] = await q.query(
+      `SELECT node_id, state, "group", online, (extract(epoch FROM state_at) * 1000)::float8 AS state_ms,
+              (extract(epoch FROM seen_at) * 1000)::float8 AS seen_ms, (extract(epoch FROM now()) * 1000)::float8 AS now_ms
+         FROM ${N}
+        WHERE rollout_id = $1 AND activated_at IS NOT NULL
+          AND state NOT IN ('succeeded', 'failed', 'rolled_back')
+          AND (online OR state <> 'pending')
+          AND CASE WHEN state = 'awaiting_reboot'
+                   THEN greatest(state_at, seen_at + make_interval(secs => $4)) < now() - make_interval(secs => $3)
+                   ELSE state_at < now() - make_interval(secs => $2) END
+        FOR UPDATE`,
+      [r.id, r.node_timeout_seconds, r.reboot_wait_timeout_seconds, seenResolutionSeconds(r.reboot_wait_timeout_seconds)],
+    );
+    const deadlines = { progressSeconds: r.node_timeout_seconds, rebootWaitSeconds: r.reboot_wait_timeout_seconds };
+    const due = candidates
+      .map((c) => {
+        const clock = { state: c.state, stateAt: Number(c.state_ms), seenAt: Number(c.seen_ms), online: c.online };
+        return { c, reason: overdueReason(clock, deadlines, Number(c.now_ms)) };
+      })
+      .filter((x): x is { c: TimeoutCandidate; reason: string } => x.reason !== null);
+    if (due.length === 0) return;
+    const rows: Array<{ node_id: string; from: string; rollback: boolean; group: string; at: string }> = await returning(q,
+      `UPDATE ${N} n SET state = 'failed', code = 'timeout', message = u.message, state_at = now(),
+              transitions = n.transitions || jsonb_build_array(jsonb_build_object('state', 'failed', 'at', ${ISO_NOW}, 'code', 'timeout', 'message', u.message))
+         FROM unnest($2::text[], $3::text[], $4::text[]) AS u(node_id, old, message)
+        WHERE n.rollout_id = $1 AND n.node_id = u.node_id AND n.state = u.old
+       RETURNING n.node_id, u.old AS "from", n.rollback, n."group", ${ISO_NOW} AS at`,
+      [r.id, due.map((x) => x.c.node_id), due.map((x) => x.c.state), due.map((x) => x.reason)],
     );
     if (rows.length === 0) return;
-    timedOut.inc(rows.length);
+    for (const x of rows) timedOut.inc({ state: x.from });
     const cleared = await this.desired.clear(q, r.id, rows.map((x) => x.node_id));
     for (const [k, v] of cleared) fx.notices.set(k, v);
+    fx.freed.push(...(await this.semaphore.dropHolders(q, rows.map((x) => ({ group: x.group, holder: x.node_id })))));
     fx.transitions.push(
       ...rows.map((x) => ({ rolloutId: r.id, nodeId: x.node_id, from: x.from, state: 'failed', rollback: x.rollback, code: 'timeout', at: x.at })),
     );

@@ -5,6 +5,7 @@ import { UpdaterInitial1764118800000 } from './migrations/1764118800000-updater-
 import { UpdaterLockWaiters1764122400000 } from './migrations/1764122400000-updater-lock-waiters.js';
 import { UpdaterSlotFunction1764126000000 } from './migrations/1764126000000-updater-slot-function.js';
 import { UpdaterBatchedSlots1764129600000 } from './migrations/1764129600000-updater-batched-slots.js';
+import { UpdaterNodeDeadlines1764133200000 } from './migrations/1764133200000-updater-node-deadlines.js';
 
 export const UPDATER_SCHEMA = 'updater';
 
@@ -18,6 +19,7 @@ export function createUpdaterDataSource(url: string, poolSize = 10): DataSource 
       UpdaterLockWaiters1764122400000,
       UpdaterSlotFunction1764126000000,
       UpdaterBatchedSlots1764129600000,
+      UpdaterNodeDeadlines1764133200000,
     ],
     poolSize,
     applicationName: 'fleetcore-updater',

@@ -45,6 +45,7 @@ export class RolloutEntity {
   @Column('jsonb', { default: () => "'{}'::jsonb" }) windows: unknown;
   @Column('double precision', { name: 'threshold_percent' }) thresholdPercent: number;
   @Column('integer', { name: 'node_timeout_seconds' }) nodeTimeoutSeconds: number;
+  @Column('integer', { name: 'reboot_wait_timeout_seconds', default: 3600 }) rebootWaitTimeoutSeconds: number;
   @Column('text', { default: '' }) description: string;
   @Column('text') state: string;
   @Column('text', { nullable: true }) reason: string | null;
@@ -80,6 +81,8 @@ export class RolloutNodeEntity {
   @Column('text', { name: 'target_version' }) targetVersion: string;
   @Column('text', { name: 'from_version', nullable: true }) fromVersion: string | null;
   @Column('timestamptz', { name: 'activated_at', nullable: true }) activatedAt: Date | null;
+  /** Last reboot-slot request while `awaiting_reboot` (its deadline counts silence, not waiting). */
+  @Column('timestamptz', { name: 'seen_at', default: () => 'now()' }) seenAt: Date;
   @Column('jsonb', { default: () => "'[]'::jsonb" }) transitions: unknown[];
 }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import { LOCK_NOTICE_TOPIC, UPDATER_EVENTS, type GroupLocksView, type LockNotice, type LockReply, type MaintenanceWindow } from '#contracts/updater';
 import type { MessageBus } from '#lib/messaging';
 import { counter } from '#lib/telemetry';
@@ -92,6 +92,30 @@ export class SemaphoreService {
     for (const holder of released) this.events.emit(UPDATER_EVENTS.lockReleased, { group, holder, by: 'forced' });
     await this.wake(group, released.length);
     return { released };
+  }
+
+  /**
+   * Frees the slots (and waiting places) of nodes a rollout gave up on, inside the caller's
+   * transaction; `announceFreed` after commit tells the groups' waiters and emits the events.
+   */
+  async dropHolders(q: QueryRunner, nodes: Array<{ group: string; holder: string }>): Promise<Array<{ group: string; holder: string }>> {
+    if (nodes.length === 0) return [];
+    const params = [nodes.map((n) => n.group), nodes.map((n) => n.holder)];
+    await q.query(`DELETE FROM ${W} w USING unnest($1::text[], $2::text[]) AS u(grp, holder) WHERE w."group" = u.grp AND w.holder = u.holder`, params);
+    return returning<{ group: string; holder: string }>(q,
+      `DELETE FROM ${T} l USING unnest($1::text[], $2::text[]) AS u(grp, holder) WHERE l."group" = u.grp AND l.holder = u.holder
+       RETURNING l."group", l.holder`,
+      params,
+    );
+  }
+
+  async announceFreed(freed: Array<{ group: string; holder: string }>, by: 'timeout'): Promise<void> {
+    const perGroup = new Map<string, number>();
+    for (const f of freed) {
+      this.events.emit(UPDATER_EVENTS.lockReleased, { group: f.group, holder: f.holder, by });
+      perGroup.set(f.group, (perGroup.get(f.group) ?? 0) + 1);
+    }
+    for (const [group, n] of perGroup) await this.wake(group, n);
   }
 
   /** Deletes expired leases everywhere (leader's periodic job): a dead holder frees its slot. */

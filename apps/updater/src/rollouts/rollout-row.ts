@@ -15,6 +15,7 @@ export interface RolloutRow {
   windows: Record<string, MaintenanceWindow[]>;
   threshold_percent: number;
   node_timeout_seconds: number;
+  reboot_wait_timeout_seconds: number;
   description: string;
   state: RolloutState;
   reason: string | null;
@@ -45,6 +46,7 @@ export interface RolloutNodeRow {
   target_version: string;
   from_version: string | null;
   activated_at: Date | null;
+  seen_at: Date;
   transitions: RolloutNodeView['transitions'];
 }
 
@@ -91,6 +93,7 @@ export function toRolloutView(r: RolloutRow, counts: WaveCounts): RolloutView {
     maintenanceWindows: r.windows,
     failureThresholdPercent: r.threshold_percent,
     nodeTimeoutSeconds: r.node_timeout_seconds,
+    rebootWaitTimeoutSeconds: r.reboot_wait_timeout_seconds,
     description: r.description,
     state: r.state,
     reason: r.reason,

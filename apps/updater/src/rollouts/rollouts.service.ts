@@ -46,8 +46,8 @@ export class RolloutsService {
     try {
       inserted = await this.db.query(
         `INSERT INTO ${R} (id, release_id, version, channel, arch, previous_version, target, strategy, reboot_slots, group_slots, windows,
-           threshold_percent, node_timeout_seconds, description, state, start_paused)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,'pending',$15)
+           threshold_percent, node_timeout_seconds, reboot_wait_timeout_seconds, description, state, start_paused)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,'pending',$16)
          ON CONFLICT (channel, arch) WHERE state IN ('pending', 'running', 'paused') DO NOTHING RETURNING id`,
         [
           id,
@@ -63,6 +63,7 @@ export class RolloutsService {
           JSON.stringify(input.maintenanceWindows),
           input.failureThresholdPercent,
           input.nodeTimeoutSeconds,
+          input.rebootWaitTimeoutSeconds,
           input.description,
           input.paused,
         ],

@@ -44,6 +44,6 @@ export const nodeStatesEventSchema = z.object({
 export const lockEventSchema = z.object({
   group: z.string(),
   holder: z.string(),
-  /** release: `owner` | `forced`. */
-  by: z.enum(['owner', 'forced', 'expiry']).optional(),
+  /** release: `owner` | `forced` | `timeout` (its node was timed out in a rollout). */
+  by: z.enum(['owner', 'forced', 'expiry', 'timeout']).optional(),
 });

@@ -86,8 +86,14 @@ export const createRolloutSchema = z.object({
     .default({}),
   /** A wave whose failed share passes this pauses the rollout. */
   failureThresholdPercent: z.number().min(0).max(100).default(5),
-  /** A node that stays this long in one state (except `awaiting_reboot`) is marked failed. */
+  /** A node that stays this long in one working state (`awaiting_reboot` excepted) is marked failed. */
   nodeTimeoutSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(3600),
+  /**
+   * A node in `awaiting_reboot` that neither reports nor asks for a reboot slot for this long is
+   * marked failed (and its slot freed). Waiting agents ask at least every `pollSeconds` (900 by
+   * default), so keep this above that.
+   */
+  rebootWaitTimeoutSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(3600),
   /** Start paused (the controller resolves the target but activates nobody until resumed). */
   paused: z.boolean().default(false),
   description: z.string().max(2000).default(''),
@@ -119,6 +125,7 @@ export const rolloutViewSchema = z.object({
   maintenanceWindows: z.record(z.string(), z.array(maintenanceWindowSchema)),
   failureThresholdPercent: z.number(),
   nodeTimeoutSeconds: z.number().int(),
+  rebootWaitTimeoutSeconds: z.number().int(),
   description: z.string(),
   state: rolloutStateSchema,
   reason: z.string().nullable(),
