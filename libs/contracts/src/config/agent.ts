@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { configFileSchema } from './items.js';
-import { driftEntrySchema, fileResultSchema } from './api.js';
+import { fileResultSchema } from './api.js';
+import { driftEntrySchema } from './drift.js';
 
 /**
  * Agent protocol for config files (plain versioned JSON, any NATS client can speak it):

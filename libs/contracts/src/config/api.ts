@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { driftEntrySchema } from './drift.js';
 import { configFileSchema, configPathSchema, scopeSchema } from './items.js';
 
 /** Request/reply API of the config service: `<root>.svc.config.<verb>`. */
@@ -111,15 +112,6 @@ export const fileResultSchema = z.object({
   message: z.string().max(2048).optional(),
 });
 export type FileResult = z.output<typeof fileResultSchema>;
-
-export const driftEntrySchema = z.object({
-  path: z.string(),
-  /** sha256 of the content the agent wrote. */
-  expected: z.string(),
-  /** sha256 found on disk, or `missing`. */
-  found: z.string(),
-});
-export type DriftEntry = z.output<typeof driftEntrySchema>;
 
 export const nodeConfigStatusSchema = z.object({
   nodeId: z.string(),
