@@ -1,11 +1,18 @@
-import { contentBytes, digestBundle, sha256Hex, type Bundle, type DigestedFile, type DriftEntry, type FileResult, type ReloadAction } from '#contracts/config';
-import { resolveOwner, shellQuote, type FileStore } from './file-store.js';
+import { digestBundle, type Bundle, type DigestedFile, type FileResult, type ReloadAction } from '#contracts/config';
+import { resolveOwner, shellQuote, type FileStore, type OwnerIds } from './file-store.js';
 import type { PathGuard } from './path-guard.js';
 
-/** What the agent remembers about each file it manages. */
+/** What the agent remembers about each file it manages: what it wrote, to find drift against. */
 export interface ManagedFile {
   sha256: string;
   mode: number;
+  /** The owner ids set, only when the bundle named an owner (absent in older state files). */
+  uid?: number;
+  gid?: number;
+}
+
+export function managedFile(sha256: string, mode: number, owner: OwnerIds | undefined): ManagedFile {
+  return { sha256, mode, ...(owner?.uid !== undefined && { uid: owner.uid }), ...(owner?.gid !== undefined && { gid: owner.gid }) };
 }
 
 export interface ApplyState {
@@ -108,7 +115,7 @@ async function writeOne({ file, bytes, sha256 }: DigestedFile, deps: ApplierDeps
   const owner = await resolveOwner(file.owner);
   const sameOwner = !owner || ((owner.uid === undefined || owner.uid === current?.uid) && (owner.gid === undefined || owner.gid === current?.gid));
   if (current && current.mode === file.mode && sameOwner && current.bytes.equals(bytes)) {
-    return { result: { path: file.path, result: 'unchanged' }, managed: { sha256, mode: file.mode } };
+    return { result: { path: file.path, result: 'unchanged' }, managed: managedFile(sha256, file.mode, owner) };
   }
   const failed = await deps.store.write(
     file.path,
@@ -118,7 +125,7 @@ async function writeOne({ file, bytes, sha256 }: DigestedFile, deps: ApplierDeps
     file.check ? (temp) => deps.run(file.check!.replaceAll('{{src}}', shellQuote(temp))) : undefined,
   );
   if (failed) return { result: { path: file.path, result: 'check_failed', message: `check failed (${failed}); the old file was kept` } };
-  return { result: { path: file.path, result: 'written' }, managed: { sha256, mode: file.mode } };
+  return { result: { path: file.path, result: 'written' }, managed: managedFile(sha256, file.mode, owner) };
 }
 
 export async function runReloads(actions: ReloadAction[], deps: ApplierDeps): Promise<ReloadResult[]> {
@@ -128,28 +135,4 @@ export async function runReloads(actions: ReloadAction[], deps: ApplierDeps): Pr
     out.push(failed ? { action: reloadKey(action), ok: false, message: failed } : { action: reloadKey(action), ok: true });
   }
   return out;
-}
-
-/** Re-hashes managed files; a file that differs from what was written, or is gone, is drift. */
-export async function findDrift(state: ApplyState, store: FileStore): Promise<DriftEntry[]> {
-  const drift: DriftEntry[] = [];
-  for (const [path, managed] of Object.entries(state.files).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const current = await store.read(path).catch(() => null);
-    const found = current ? sha256Hex(current.bytes) : 'missing';
-    if (found !== managed.sha256) drift.push({ path, expected: managed.sha256, found });
-  }
-  return drift;
-}
-
-/** Rewrites drifted files from the last bundle (already checked when first applied). */
-export async function remediate(drift: DriftEntry[], state: ApplyState, deps: ApplierDeps): Promise<ReloadResult[]> {
-  const byPath = new Map((state.bundle?.files ?? []).map((f) => [f.path, f]));
-  const reloads = new Map<string, ReloadAction>();
-  for (const d of drift) {
-    const file = byPath.get(d.path);
-    if (!file || (await deps.guard.problem(file.path))) continue;
-    await deps.store.write(file.path, contentBytes(file), file.mode, await resolveOwner(file.owner));
-    if (file.reload) reloads.set(reloadKey(file.reload), file.reload);
-  }
-  return runReloads([...reloads.values()], deps);
 }

@@ -12,8 +12,9 @@ import {
 } from '#contracts/config';
 import { encodeJson } from '#lib/messaging';
 import type { AgentContext, AgentFeature } from '../../feature.js';
-import { EMPTY_STATE, applyBundle, findDrift, remediate, type ApplierDeps, type ApplyState } from './applier.js';
+import { EMPTY_STATE, applyBundle, type ApplierDeps, type ApplyState } from './applier.js';
 import { configFeatureSchema, type ConfigFeatureConfig } from './config.js';
+import { findDrift, remediate } from './drift.js';
 import { DiskFileStore, MemoryFileStore, runShell } from './file-store.js';
 import { PathGuard } from './path-guard.js';
 import { StateFile } from './state-file.js';
@@ -162,20 +163,23 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
     this.report({ kind: 'apply', revision, hash: this.state.hash, ok: true, files: [], reloads: [] });
   }
 
+  /**
+   * Reports drift when the set of drifted files (and what differs in each) changes. Remediation
+   * is tried on every check that finds drift, so a repair that failed is retried quietly, without
+   * reporting (or logging) the same drift again.
+   */
   private async checkDrift(): Promise<void> {
     if (this.stopped || !this.state.bundle) return;
     const drift = await findDrift(this.state, this.deps!.store);
+    const repair = drift.length && this.config!.remediateDrift ? await remediate(drift, this.state, this.deps!) : undefined;
     const key = JSON.stringify(drift);
     if (key === this.lastDrift) return;
     this.lastDrift = key;
-    let remediated = false;
-    let reloads: Awaited<ReturnType<typeof remediate>> = [];
-    if (drift.length && this.config!.remediateDrift) {
-      reloads = await remediate(drift, this.state, this.deps!);
-      remediated = true;
+    const remediated = !!repair && repair.failed.length === 0;
+    if (drift.length) {
+      this.ctx!.logger.warn('managed files drifted', { files: drift.map((d) => ({ path: d.path, kinds: d.kinds })), remediated, ...(repair?.failed.length && { notRepaired: repair.failed }) });
     }
-    if (drift.length) this.ctx!.logger.warn('managed files drifted', { files: drift.map((d) => d.path), remediated });
-    this.report({ kind: 'drift', revision: this.state.revision, hash: this.state.hash, ok: this.state.ok, drift, remediated, reloads });
+    this.report({ kind: 'drift', revision: this.state.revision, hash: this.state.hash, ok: this.state.ok, drift, remediated, reloads: repair?.reloads ?? [] });
   }
 
   /**

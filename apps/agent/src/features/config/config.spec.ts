@@ -1,12 +1,14 @@
-import { mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile, readdir } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bundleHash, configFileSchema, type Bundle, type ConfigFileInput } from '#contracts/config';
-import { EMPTY_STATE, applyBundle, findDrift, remediate, type ApplierDeps } from './applier.js';
+import { bundleHash, configFileSchema, sha256Hex, type Bundle, type ConfigFileInput } from '#contracts/config';
+import { EMPTY_STATE, applyBundle, type ApplierDeps } from './applier.js';
 import { configFeatureSchema } from './config.js';
+import { findDrift, remediate } from './drift.js';
 import { DiskFileStore, MemoryFileStore, runShell } from './file-store.js';
 import { PathGuard } from './path-guard.js';
+import { StateFile } from './state-file.js';
 
 let dir: string;
 let root: string;
@@ -137,19 +139,132 @@ describe('drift', () => {
     await writeFile(a, 'edited');
     await rm(b);
     const drift = await findDrift(state, deps.store);
-    expect(drift.map((d) => [d.path, d.found === 'missing'])).toEqual([
-      [a, false],
-      [b, true],
+    expect(drift).toEqual([
+      { path: a, expected: sha256Hex('A'), found: sha256Hex('edited'), kinds: ['content'] },
+      { path: b, expected: sha256Hex('B'), found: 'missing', kinds: ['missing'] },
     ]);
-    await remediate(drift, state, deps);
+    expect(await remediate(drift, state, deps)).toMatchObject({ repaired: [a, b], failed: [] });
     expect(await readFile(a, 'utf8')).toBe('A');
+    expect(await readFile(b, 'utf8')).toBe('B');
     expect(await findDrift(state, deps.store)).toEqual([]);
+  });
+
+  it('finds a chmod as mode drift and repairs it in place, without rewriting the content or reloading', async () => {
+    const path = join(root, 'app.conf');
+    const reload = { kind: 'command' as const, command: 'true' };
+    const { state } = await applyBundle(bundle(1, [{ path, content: 'port=80\n', mode: 0o640, reload }]), EMPTY_STATE, deps);
+    await chmod(path, 0o777);
+    const before = await stat(path);
+    const drift = await findDrift(state, deps.store);
+    expect(drift).toEqual([{ path, expected: sha256Hex('port=80\n'), found: sha256Hex('port=80\n'), kinds: ['mode'], expectedMode: '0640', foundMode: '0777' }]);
+    ran = [];
+    expect(await remediate(drift, state, deps)).toEqual({ repaired: [path], failed: [], reloads: [] });
+    const after = await stat(path);
+    expect(after.mode & 0o7777).toBe(0o640);
+    expect(after.ino).toBe(before.ino);
+    expect(after.mtimeMs).toBe(before.mtimeMs);
+    expect(await readFile(path, 'utf8')).toBe('port=80\n');
+    expect(ran).toEqual([]);
+    expect(await findDrift(state, deps.store)).toEqual([]);
+  });
+
+  it('reports content and mode together and rewrites both, running the reload', async () => {
+    const path = join(root, 'app.conf');
+    const reload = { kind: 'command' as const, command: `echo reloaded >> ${join(dir, 'reloads')}` };
+    const { state } = await applyBundle(bundle(1, [{ path, content: 'a', mode: 0o600, reload }]), EMPTY_STATE, deps);
+    await writeFile(path, 'b');
+    await chmod(path, 0o644);
+    const drift = await findDrift(state, deps.store);
+    expect(drift).toMatchObject([{ kinds: ['content', 'mode'], expectedMode: '0600', foundMode: '0644' }]);
+    const out = await remediate(drift, state, deps);
+    expect(out.reloads).toEqual([{ action: reload.command, ok: true }]);
+    expect(await readFile(path, 'utf8')).toBe('a');
+    expect((await stat(path)).mode & 0o7777).toBe(0o600);
+    expect((await readFile(join(dir, 'reloads'), 'utf8')).trim().split('\n')).toHaveLength(2);
+  });
+
+  it('checks the owner only where the bundle named one, and chowns it back in place keeping set-id bits', async () => {
+    const owned = join(root, 'owned');
+    const userOnly = join(root, 'user-only');
+    const free = join(root, 'free');
+    const { state } = await applyBundle(
+      bundle(1, [
+        { path: owned, content: 'o', mode: 0o4750, owner: { user: '0', group: '0' } },
+        { path: userOnly, content: 'u', owner: { user: 'root' } },
+        { path: free, content: 'f' },
+      ]),
+      EMPTY_STATE,
+      deps,
+    );
+    expect(state.files[owned]).toMatchObject({ uid: 0, gid: 0 });
+    expect((await stat(owned)).mode & 0o7777).toBe(0o4750);
+    expect(await findDrift(state, deps.store)).toEqual([]);
+    expect(state.files[userOnly]).toMatchObject({ uid: 0 });
+    expect(state.files[userOnly]).not.toHaveProperty('gid');
+    expect(state.files[free]).not.toHaveProperty('uid');
+    await chown(owned, 1234, 1234);
+    await chmod(owned, 0o4750); // chown cleared the set-user-ID bit: this is owner drift only
+    await chown(userOnly, 0, 1234);
+    await chown(free, 1234, 1234);
+    const before = await stat(owned);
+    const drift = await findDrift(state, deps.store);
+    expect(drift).toEqual([{ path: owned, expected: sha256Hex('o'), found: sha256Hex('o'), kinds: ['owner'], expectedOwner: { uid: 0, gid: 0 }, foundOwner: { uid: 1234, gid: 1234 } }]);
+    expect(await remediate(drift, state, deps)).toMatchObject({ repaired: [owned], failed: [] });
+    const after = await stat(owned);
+    expect([after.uid, after.gid, after.mode & 0o7777, after.ino]).toEqual([0, 0, 0o4750, before.ino]);
+    expect((await stat(free)).uid).toBe(1234);
+    expect(await findDrift(state, deps.store)).toEqual([]);
+  });
+
+  it('never repairs through a path the guard refuses, such as a managed file replaced by a symlink', async () => {
+    const path = join(root, 'app.conf');
+    const target = join(outside, 'target');
+    const { state } = await applyBundle(bundle(1, [{ path, content: 'x', mode: 0o644 }]), EMPTY_STATE, deps);
+    await writeFile(target, 'x', { mode: 0o777 });
+    await chmod(target, 0o777);
+    await rm(path);
+    await symlink(target, path);
+    const drift = await findDrift(state, deps.store);
+    expect(drift).toMatchObject([{ path, kinds: ['mode'], foundMode: '0777' }]);
+    const out = await remediate(drift, state, deps);
+    expect(out).toMatchObject({ repaired: [], failed: [{ path, message: expect.stringMatching(/symlink/) }] });
+    expect((await stat(target)).mode & 0o7777).toBe(0o777);
+  });
+
+  it('does not restore content the agent no longer has: a file whose update failed its check keeps drifting', async () => {
+    const path = join(root, 'app.conf');
+    const first = await applyBundle(bundle(1, [{ path, content: 'good' }]), EMPTY_STATE, deps);
+    const failed = await applyBundle(bundle(2, [{ path, content: 'bad', check: 'false' }]), first.state, deps);
+    expect(failed.state.files[path].sha256).toBe(sha256Hex('good'));
+    await writeFile(path, 'edited');
+    const drift = await findDrift(failed.state, deps.store);
+    expect(await remediate(drift, failed.state, deps)).toMatchObject({ failed: [{ path, message: expect.stringMatching(/does not hold/) }] });
+    expect(await readFile(path, 'utf8')).toBe('edited');
+  });
+
+  it('loads a state file written before owners were remembered and still finds mode drift', async () => {
+    const path = join(root, 'old.conf');
+    const { state } = await applyBundle(bundle(1, [{ path, content: 'x', mode: 0o600, owner: { user: '0' } }]), EMPTY_STATE, deps);
+    const files = { [path]: { sha256: state.files[path].sha256, mode: 0o600 } };
+    await mkdir(join(dir, 'data'));
+    await writeFile(join(dir, 'data/state.json'), JSON.stringify({ ...state, files }));
+    const loaded = await new StateFile(join(dir, 'data'), true).load();
+    expect(loaded.files).toEqual(files);
+    await chown(path, 1234, 1234);
+    await chmod(path, 0o666);
+    expect(await findDrift(loaded, deps.store)).toMatchObject([{ path, kinds: ['mode'], expectedMode: '0600', foundMode: '0666' }]);
   });
 
   it('works in memory for simulated nodes', async () => {
     const mem: ApplierDeps = { store: new MemoryFileStore(), guard: new PathGuard(['/etc'], false), run: async () => null };
     const out = await applyBundle(bundle(1, [{ path: '/etc/x', content: 'x' }, { path: '/root/x', content: 'x' }]), EMPTY_STATE, mem);
     expect(out.files.map((f) => f.result)).toEqual(['written', 'refused']);
-    expect((mem.store as MemoryFileStore).files.get('/etc/x')?.bytes.toString()).toBe('x');
+    const files = (mem.store as MemoryFileStore).files;
+    expect(files.get('/etc/x')?.bytes.toString()).toBe('x');
+    files.set('/etc/x', { ...files.get('/etc/x')!, mode: 0o777 });
+    const drift = await findDrift(out.state, mem.store);
+    expect(drift).toMatchObject([{ path: '/etc/x', kinds: ['mode'], foundMode: '0777' }]);
+    await remediate(drift, out.state, mem);
+    expect(files.get('/etc/x')?.mode).toBe(0o644);
   });
 });

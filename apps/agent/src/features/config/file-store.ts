@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -24,6 +25,11 @@ export interface FileStore {
    */
   write(path: string, bytes: Buffer, mode: number, owner: OwnerIds | undefined, check?: (tempPath: string) => Promise<string | null>): Promise<string | null>;
   remove(path: string): Promise<void>;
+  /**
+   * Sets mode (and owner ids, if given) of an existing regular file in place, leaving its content
+   * alone: the repair for drift of attributes only.
+   */
+  setAttributes(path: string, mode: number, owner: OwnerIds | undefined): Promise<void>;
 }
 
 /**
@@ -49,8 +55,9 @@ export class DiskFileStore implements FileStore {
     const fh = await open(temp, 'wx', 0o600);
     try {
       await fh.writeFile(bytes);
-      await fh.chmod(mode);
+      // Owner before mode: a chown clears the set-user-ID and set-group-ID bits.
       if (owner && (owner.uid !== undefined || owner.gid !== undefined)) await fh.chown(owner.uid ?? -1, owner.gid ?? -1);
+      await fh.chmod(mode);
       await fh.sync();
     } catch (err) {
       await fh.close();
@@ -82,6 +89,21 @@ export class DiskFileStore implements FileStore {
     }
     await fsyncDir(dirname(path));
   }
+
+  async setAttributes(path: string, mode: number, owner: OwnerIds | undefined): Promise<void> {
+    // Through a handle opened without following symlinks: a link swapped in after the guard
+    // looked fails (ELOOP) instead of changing its target. O_NONBLOCK: a FIFO cannot hang us.
+    const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      if (!(await fh.stat()).isFile()) throw new Error(`${path} is not a regular file`);
+      // Owner first: a chown clears the set-user-ID and set-group-ID bits the chmod then restores.
+      if (owner && (owner.uid !== undefined || owner.gid !== undefined)) await fh.chown(owner.uid ?? -1, owner.gid ?? -1);
+      await fh.chmod(mode);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
 }
 
 /** A simulated node's files: memory only, so 10,000 virtual nodes cost no disk I/O. */
@@ -92,13 +114,19 @@ export class MemoryFileStore implements FileStore {
     return this.files.get(path) ?? null;
   }
 
-  async write(path: string, bytes: Buffer, mode: number): Promise<string | null> {
-    this.files.set(path, { bytes, mode });
+  async write(path: string, bytes: Buffer, mode: number, owner: OwnerIds | undefined): Promise<string | null> {
+    this.files.set(path, { bytes, mode, ...owner });
     return null;
   }
 
   async remove(path: string): Promise<void> {
     this.files.delete(path);
+  }
+
+  async setAttributes(path: string, mode: number, owner: OwnerIds | undefined): Promise<void> {
+    const file = this.files.get(path);
+    if (!file) throw new Error(`${path} does not exist`);
+    this.files.set(path, { ...file, mode, ...(owner?.uid !== undefined && { uid: owner.uid }), ...(owner?.gid !== undefined && { gid: owner.gid }) });
   }
 }
 
