@@ -123,16 +123,27 @@ describe('config service with real PostgreSQL, NATS and inventory', () => {
       revision: b.revision,
       hash: b.hash,
       ok: true,
-      drift: [{ path: '/etc/app.conf', expected: 'a'.repeat(64), found: 'b'.repeat(64) }],
+      drift: [
+        // As an agent that compares content only sends it, and as one that also compares modes.
+        { path: '/etc/app.conf', expected: 'a'.repeat(64), found: 'b'.repeat(64) },
+        { path: '/etc/motd', expected: 'c'.repeat(64), found: 'c'.repeat(64), kinds: ['mode'], expectedMode: '0644', foundMode: '0777' },
+      ],
       at: new Date(Date.now() + 1).toISOString(),
     });
     const drifted = await eventually(async () => (await h.call<{ nodes: NodeConfigStatus[] }>(v.drift, {})).nodes.find((n) => n.nodeId === 'web-1'));
-    expect(drifted.drift[0].path).toBe('/etc/app.conf');
+    expect(drifted.drift).toEqual([
+      { path: '/etc/app.conf', expected: 'a'.repeat(64), found: 'b'.repeat(64), kinds: ['content'] },
+      { path: '/etc/motd', expected: 'c'.repeat(64), found: 'c'.repeat(64), kinds: ['mode'], expectedMode: '0644', foundMode: '0777' },
+    ]);
 
     const fleet = await h.call<FleetStatus>(v.status, {});
     expect(fleet).toMatchObject({ latestRevision: 2, stableRevision: 2, nodes: 3, inSync: 1, drifted: 1, failed: 1, canary: null });
     expect(fleet.byAppliedRevision).toEqual({ '2': 1, none: 2 });
     expect(fleet.byDesiredRevision).toEqual({ '2': 3 });
+
+    // Drift stored before entries carried kinds reads as content or missing drift.
+    await h.sql(`UPDATE config.node_reports SET drift = $1::jsonb WHERE node_id = 'web-1'`, [JSON.stringify([{ path: '/etc/gone', expected: 'a'.repeat(64), found: 'missing' }])]);
+    expect((await h.call<NodeConfigStatus>(v.nodeStatus, { nodeId: 'web-1' })).drift).toEqual([{ path: '/etc/gone', expected: 'a'.repeat(64), found: 'missing', kinds: ['missing'] }]);
   });
 
   it('stores acks while a publish still holds the desired rows, and drops reports of unknown nodes without losing the batch', async () => {

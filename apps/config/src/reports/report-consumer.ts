@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CONFIG_EVENTS, CONFIG_REPORT_AREA, configReportSchema, type ConfigReport } from '#contracts/config';
+import { CONFIG_EVENTS, CONFIG_REPORT_AREA, configReportSchema, withDriftKinds, type ConfigReport } from '#contracts/config';
 import { MessageBus } from '#lib/messaging';
 import { counter } from '#lib/telemetry';
 import { Db } from '../database/data-source.js';
@@ -48,7 +48,9 @@ export class ReportConsumer {
 
   private async store(items: Array<BatchItem<ConfigReport>>): Promise<void> {
     const applies = latestPerNode(items.filter((i) => i.input.kind === 'apply'));
-    const drifts = latestPerNode(items.filter((i) => i.input.kind === 'drift'));
+    // Entries from agents that compare content only get their kind (content or missing) here, so
+    // stored drift and `node.drift` events always say what differs.
+    const drifts = latestPerNode(items.filter((i) => i.input.kind === 'drift')).map((d) => ({ ...d, report: { ...d.report, drift: d.report.drift.map(withDriftKinds) } }));
     if (applies.length) {
       const updated = await this.db.query<{ node_id: string }>(
         `INSERT INTO "config"."node_reports" AS r

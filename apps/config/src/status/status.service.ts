@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FleetError } from '#contracts/common';
-import type { DriftEntry, FileResult, FleetStatus, NodeConfigStatus } from '#contracts/config';
+import { withDriftKinds, type DriftEntry, type FileResult, type FleetStatus, type NodeConfigStatus } from '#contracts/config';
 import { Db } from '../database/data-source.js';
 import { RevisionStore } from '../revisions/revision-store.js';
 
@@ -97,7 +97,8 @@ function toStatus(row: StatusRow): NodeConfigStatus {
       row.last_at && row.last_revision !== null
         ? { ok: !!row.last_ok, revision: row.last_revision, hash: row.last_hash ?? '', files: row.last_files ?? [], at: row.last_at.toISOString() }
         : null,
-    drift: row.drift,
+    // Rows stored before drift entries had kinds still read as content or missing drift.
+    drift: row.drift.map(withDriftKinds),
     driftAt: row.drift_at?.toISOString() ?? null,
   };
 }
