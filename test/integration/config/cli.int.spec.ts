@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NodeConfigStatus } from '#contracts/config';
 import { main } from '../../../apps/cli/src/main.js';
 import { parseCanary } from '../../../apps/cli/src/commands/config.js';
 import { ADMIN_TOKEN, startGatewayFixture, type GatewayFixture } from '../gateway/harness.js';
@@ -70,6 +71,28 @@ describe('fleetctl config and provisioning against the real gateway and services
     expect(JSON.parse(history.stdout).revisions.map((r: { revision: number }) => r.revision)).toEqual([3, 2, 1]);
     await eventually(async () => (await ctl('config', 'status', 'ctl-1')).stdout.includes('desired 3'));
     expect((await ctl('config', 'drift')).stdout).toMatch(/no drift/);
+  });
+
+  it('shows what drifted: a changed mode with the mode expected', async () => {
+    const { appliedRevision, appliedHash } = JSON.parse((await ctl('config', 'status', 'ctl-1', '-o', 'json')).stdout) as NodeConfigStatus;
+    const sha = 'c'.repeat(64);
+    await h.report('ctl-1', {
+      v: 1,
+      kind: 'drift',
+      revision: appliedRevision ?? 0,
+      hash: appliedHash ?? '',
+      ok: true,
+      drift: [{ path: '/etc/app/app.toml', expected: sha, found: sha, kinds: ['mode'], expectedMode: '0640', foundMode: '0777' }],
+      at: new Date().toISOString(),
+    });
+    const drift = await eventually(async () => {
+      const out = await ctl('config', 'drift');
+      return out.code === 3 ? out : undefined;
+    });
+    expect(drift.stdout).toMatch(/ctl-1\s+\/etc\/app\/app\.toml\s+mode 0777, expected 0640/);
+    const status = await ctl('config', 'status', 'ctl-1');
+    expect(status.code).toBe(3);
+    expect(status.stdout).toContain('drift: /etc/app/app.toml: mode 0777, expected 0640');
   });
 
   it('manages provisioning profiles and groups and renders Ignition', async () => {

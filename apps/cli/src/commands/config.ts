@@ -5,6 +5,7 @@ import { UsageError } from '../core/errors.js';
 import { formatAge } from '../core/format.js';
 import { parseJsonInput, readInput } from '../core/input.js';
 import { renderTable } from '../core/table.js';
+import { describeDrift } from './drift-text.js';
 
 interface ItemView {
   scope: Scope;
@@ -233,7 +234,7 @@ const status: Command = {
         ctx.print(`last apply: revision ${s.lastResult.revision} ${s.lastResult.ok ? 'ok' : 'FAILED'} ${formatAge(s.lastResult.at)}`);
         for (const f of s.lastResult.files) ctx.print(`  ${f.result.padEnd(12)} ${f.path}${f.message ? ` — ${f.message}` : ''}`);
       }
-      for (const d of s.drift) ctx.print(`drift: ${d.path} expected ${d.expected.slice(0, 12)} found ${d.found.slice(0, 12)}`);
+      for (const d of s.drift) ctx.print(`drift: ${d.path}: ${describeDrift(d)}`);
       return s.inSync && s.drift.length === 0 ? 0 : 3;
     }
     const f = await ctx.client.get<FleetStatus>('/api/v1/config/status');
@@ -250,7 +251,7 @@ const status: Command = {
 
 const drift: Command = {
   path: ['config', 'drift'],
-  summary: 'Nodes whose managed files were changed by hand',
+  summary: 'Nodes whose managed files were changed by hand (content, mode, owner) or removed',
   options: [{ name: 'limit', type: 'number', description: 'how many nodes', default: 100 }],
   async run(ctx) {
     const { nodes } = await ctx.client.get<{ nodes: NodeConfigStatus[] }>('/api/v1/config/drift', { query: { limit: ctx.options.limit as number } });
@@ -260,8 +261,7 @@ const drift: Command = {
     ctx.print(renderTable([
       { header: 'node', value: (r: (typeof rows)[number]) => r.node },
       { header: 'path', value: (r) => r.path },
-      { header: 'expected', value: (r) => r.expected.slice(0, 12) },
-      { header: 'found', value: (r) => (r.found === 'missing' ? 'missing' : r.found.slice(0, 12)) },
+      { header: 'drift', value: (r) => describeDrift(r) },
       { header: 'seen', value: (r) => (r.at ? formatAge(r.at) : '') },
     ], rows));
     return 3;
