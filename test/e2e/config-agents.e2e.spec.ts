@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -135,13 +135,30 @@ describe('config distribution to real fleet-agent processes', () => {
     writeFileSync(p1, 'port=1\n');
     writeFileSync(p2, '{"ok": false}');
     const d1 = await eventually(async () => ((await status('cfg-1')).drift.length ? status('cfg-1') : undefined), 30_000);
-    expect(d1.drift).toEqual([{ path: p1, expected: sha('port=8080\n'), found: sha('port=1\n') }]);
+    expect(d1.drift).toEqual([{ path: p1, expected: sha('port=8080\n'), found: sha('port=1\n'), kinds: ['content'] }]);
     expect(readFileSync(p1, 'utf8')).toBe('port=1\n');
     await eventually(() => readFileSync(p2, 'utf8') === '{"ok": true}', 30_000);
     const drifted = await call<{ nodes: NodeConfigStatus[] }>(v.drift, {});
     expect(drifted.nodes.map((n) => n.nodeId)).toContain('cfg-1');
     writeFileSync(p1, 'port=8080\n');
     await eventually(async () => (await status('cfg-1')).drift.length === 0, 30_000);
+  });
+
+  it('reports a chmod as mode drift, and repairs it in place where remediation is on', async () => {
+    const p1 = join(managed('cfg-1'), 'app/app.conf');
+    const p2 = join(managed('cfg-2'), 'app.json');
+    const inode = statSync(p2).ino;
+    chmodSync(p1, 0o777);
+    chmodSync(p2, 0o666);
+    const d1 = await eventually(async () => ((await status('cfg-1')).drift.length ? status('cfg-1') : undefined), 30_000);
+    expect(d1.drift).toEqual([{ path: p1, expected: sha('port=8080\n'), found: sha('port=8080\n'), kinds: ['mode'], expectedMode: '0640', foundMode: '0777' }]);
+    expect(statSync(p1).mode & 0o7777).toBe(0o777);
+    // The remediating agent sets the mode back on the same file, content untouched.
+    await eventually(() => (statSync(p2).mode & 0o7777) === 0o600, 30_000);
+    expect(statSync(p2).ino).toBe(inode);
+    expect(readFileSync(p2, 'utf8')).toBe('{"ok": true}');
+    chmodSync(p1, 0o640);
+    await eventually(async () => (await status('cfg-1')).drift.length === 0 && (await status('cfg-2')).drift.length === 0, 30_000);
   });
 
   it('restores the previous content on rollback', async () => {
