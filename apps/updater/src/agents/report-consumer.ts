@@ -3,6 +3,18 @@ import { decodeJson, type MessageBus } from '#lib/messaging';
 import { JsonLogger, OncePerCause, counter } from '#lib/telemetry';
 import { nodeIdSchema } from '#contracts/common';
 import { UPDATE_REPORT_AREA, updateReportSchema, type UpdateReport } from '#contracts/updater';
+import { ensureDurable } from './ensure-durable.js';
+
+/**
+ * How long a report pulled by a replica that then died waits before JetStream hands it to
+ * another: the delay a hard kill adds to every node with a report in flight. Batches are applied
+ * in well under a second (≤ 500 reports; ~1,500 reports/s in the 10,000-node benchmark), so 5 s
+ * is ample; a batch that does take longer (a database stall) is kept alive with in-progress acks
+ * so it is not redelivered while it is applied. Reports still waiting in the client's buffer
+ * behind a stalled batch may be redelivered: harmless, the state machine ignores repeats. (It was
+ * 30 s: about 30 s of the kill-and-restart rollout in `updates-rollout.e2e` went to waiting.)
+ */
+export const REPORT_ACK_WAIT_MS = 5_000;
 
 const consumed = counter('fleet_updater_report_messages_total', 'Update report messages taken from JetStream, by result', ['result']);
 
@@ -15,6 +27,8 @@ export interface ReportConsumerOptions {
   durable: string;
   maxBatch: number;
   flushMs: number;
+  /** Default `REPORT_ACK_WAIT_MS` (tests shorten it). */
+  ackWaitMs?: number;
   handler: (items: ReportItem[]) => Promise<void>;
 }
 
@@ -30,19 +44,17 @@ export async function consumeReports(bus: MessageBus, options: ReportConsumerOpt
   const logger = new JsonLogger('updater', `consumer:${options.durable}`);
   const problems = new OncePerCause(logger);
   const jsm = await jetstreamManager(bus.nc);
-  try {
-    await jsm.consumers.add(bus.subjects.reportsStream, {
-      durable_name: options.durable,
-      filter_subject: bus.subjects.anyAgentReport(UPDATE_REPORT_AREA),
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: 30_000 * 1e6,
-      max_deliver: 20,
-      max_ack_pending: options.maxBatch * 4,
-    });
-  } catch (err) {
-    if (!/already (exists|in use)/i.test(String((err as Error).message))) throw err;
-  }
+  const ackWaitMs = options.ackWaitMs ?? REPORT_ACK_WAIT_MS;
+  const outcome = await ensureDurable(jsm.consumers, bus.subjects.reportsStream, {
+    durable_name: options.durable,
+    filter_subject: bus.subjects.anyAgentReport(UPDATE_REPORT_AREA),
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: ackWaitMs * 1e6,
+    max_deliver: 20,
+    max_ack_pending: options.maxBatch * 4,
+  });
+  if (outcome === 'updated') logger.log('report consumer settings updated', { durable: options.durable, ackWaitMs });
   const consumer = await bus.js.consumers.get(bus.subjects.reportsStream, options.durable);
   const messages = await consumer.consume({ max_messages: options.maxBatch * 2 });
   const agentIndex = bus.subjects.agentIdIndex;
@@ -67,7 +79,11 @@ export async function consumeReports(bus: MessageBus, options: ReportConsumerOpt
     timer = undefined;
     const b = batch;
     batch = [];
-    chain = chain.then(() => handle(b));
+    // From now until acked, also while queued behind a slow batch: "still working on it".
+    const alive = setInterval(() => {
+      for (const x of b) x.m.working();
+    }, ackWaitMs / 2);
+    chain = chain.then(() => handle(b)).finally(() => clearInterval(alive));
     return chain;
   };
 
