@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { FleetError } from '#contracts/common';
-import { MessageBus, consumeDurable, encodeJson, ensureReportStream } from '#lib/messaging';
+import { MessageBus, consumeBatches, consumeDurable, encodeJson, ensureReportStream } from '#lib/messaging';
 import { TEST_NATS_URL, deleteStreams, eventually, testSubjectRoot } from '../support/infra.js';
 
 describe('MessageBus against real NATS', () => {
@@ -129,5 +129,102 @@ describe('durable JetStream consumers', () => {
     await eventually(() => got.length === 2, 10_000);
     expect(got).toEqual(['n1:staged', 'n1:flaky']);
     await consumer.stop();
+  });
+});
+
+describe('batched JetStream consumers', () => {
+  const root = testSubjectRoot();
+  let bus: MessageBus;
+  const schema = z.object({ v: z.literal(1), n: z.number() });
+
+  beforeAll(async () => {
+    bus = await MessageBus.connect({ url: TEST_NATS_URL, name: 'batched', subjectRoot: root, service: 'svc' });
+    await ensureReportStream(bus);
+  });
+  afterAll(async () => {
+    await bus.drain();
+    await deleteStreams(root);
+  });
+
+  const publish = async (area: string, nodes: number, from = 0) => {
+    for (let i = 0; i < nodes; i++) bus.nc.publish(bus.subjects.agentReport(`n${from + i}`, area), encodeJson({ v: 1, n: from + i }));
+    await bus.nc.flush();
+  };
+
+  it('hands over batches of at most maxBatch, terminates malformed messages, and redelivers a failed batch', async () => {
+    const batches: number[][] = [];
+    let failures = 1;
+    const consumer = await consumeBatches(bus, {
+      durable: 'batches',
+      stream: bus.subjects.reportsStream,
+      filterSubject: bus.subjects.anyAgentReport('a'),
+      name: 'test.batch',
+      schema,
+      maxBatch: 40,
+      flushMs: 20,
+      handler: async (items) => {
+        if (failures-- > 0) throw new Error('database down');
+        expect(items.every((i) => i.nodeId === `n${i.input.n}`)).toBe(true);
+        batches.push(items.map((i) => i.input.n));
+      },
+    });
+    bus.nc.publish(bus.subjects.agentReport('bad', 'a'), new TextEncoder().encode('{"v":2}'));
+    await publish('a', 100);
+    await eventually(() => new Set(batches.flat()).size === 100, 10_000);
+    expect(batches.every((b) => b.length <= 40)).toBe(true);
+    expect(batches.flat().sort((x, y) => x - y)).toEqual([...new Set(batches.flat())].sort((x, y) => x - y));
+    await consumer.stop();
+    const info = await (await jetstreamManager(bus.nc)).consumers.info(bus.subjects.reportsStream, 'batches');
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_pending).toBe(0);
+  });
+
+  it('runs at most `concurrency` batches at once and finishes them on stop', async () => {
+    let running = 0;
+    let peak = 0;
+    let done = 0;
+    const consumer = await consumeBatches(bus, {
+      durable: 'concurrent',
+      stream: bus.subjects.reportsStream,
+      filterSubject: bus.subjects.anyAgentReport('c'),
+      name: 'test.concurrent',
+      schema,
+      maxBatch: 10,
+      flushMs: 5,
+      concurrency: 3,
+      handler: async (items) => {
+        peak = Math.max(peak, ++running);
+        await new Promise((r) => setTimeout(r, 50));
+        running--;
+        done += items.length;
+      },
+    });
+    await publish('c', 200);
+    await eventually(() => done >= 100, 10_000);
+    await consumer.stop();
+    expect(running).toBe(0);
+    expect(peak).toBe(3);
+  });
+
+  it('terminates a batch whose handler rejects it as bad input', async () => {
+    let calls = 0;
+    const consumer = await consumeBatches(bus, {
+      durable: 'rejecting',
+      stream: bus.subjects.reportsStream,
+      filterSubject: bus.subjects.anyAgentReport('r'),
+      name: 'test.rejecting',
+      schema,
+      maxBatch: 100,
+      flushMs: 10,
+      handler: async () => {
+        calls++;
+        throw new FleetError('bad_request', 'not for us');
+      },
+    });
+    await publish('r', 5);
+    await eventually(() => calls >= 1, 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    await consumer.stop();
+    expect(calls).toBe(1);
   });
 });

@@ -18,7 +18,9 @@ export const configEnvSchema = baseEnvSchema.extend({
   CONFIG_RESYNC_INTERVAL_MS: durationMs(300_000),
   /** Agent reports are written in batches: at most this long or this many per statement. */
   CONFIG_REPORT_FLUSH_MS: durationMs(20),
-  CONFIG_REPORT_BATCH: z.coerce.number().int().min(1).max(10_000).default(1000),
+  CONFIG_REPORT_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
+  /** Report batches written at once. */
+  CONFIG_REPORT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
   /** Bundles whose files' JSON is at most this big go inline in the notice (0: always fetch). */
   CONFIG_INLINE_NOTICE_BYTES: z.coerce.number().int().min(0).max(512 * 1024).default(16 * 1024),
   /** How often the leader looks for nodes whose ack has not arrived, and how long an ack may take. */

@@ -7,6 +7,7 @@ export interface ConfigSettings {
   resyncIntervalMs: number;
   reportFlushMs: number;
   reportBatch: number;
+  reportConcurrency: number;
   leaderRetryMs: number;
   nudge: { intervalMs: number; graceMs: number; maxBackoffMs: number };
   /** Bundles up to this size (JSON of the files) travel inside the notice. */
@@ -27,6 +28,7 @@ export function settingsFromEnv(env: ConfigEnv): ConfigSettings {
     resyncIntervalMs: env.CONFIG_RESYNC_INTERVAL_MS,
     reportFlushMs: env.CONFIG_REPORT_FLUSH_MS,
     reportBatch: env.CONFIG_REPORT_BATCH,
+    reportConcurrency: env.CONFIG_REPORT_CONCURRENCY,
     leaderRetryMs: env.LEADER_RETRY_MS,
     nudge: { intervalMs: env.CONFIG_NUDGE_INTERVAL_MS, graceMs: env.CONFIG_ACK_GRACE_MS, maxBackoffMs: env.CONFIG_NUDGE_MAX_BACKOFF_MS },
     inlineNoticeBytes: env.CONFIG_INLINE_NOTICE_BYTES,

@@ -5,3 +5,4 @@ export * from './messaging.module.js';
 export * from './durable.js';
 export * from './platform-registration.js';
 export * from './inventory-match.js';
+export * from './batched.js';

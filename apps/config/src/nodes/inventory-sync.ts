@@ -2,10 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { eventEnvelopeSchema } from '#contracts/common';
 import { INVENTORY, nodeViewSchema } from '#contracts/inventory';
-import { MessageBus, matchAllNodes } from '#lib/messaging';
+import { MessageBus, consumeBatches, matchAllNodes } from '#lib/messaging';
 import { ElectedLoop } from '#lib/persistence';
 import { JsonLogger } from '#lib/telemetry';
-import { consumeBatches } from '../reports/batched-consumer.js';
 import { CONFIG_SETTINGS, type ConfigSettings } from '../settings.js';
 import { DesiredStateService } from './desired-state.service.js';
 

@@ -84,7 +84,7 @@ export class Nudger {
                 OR c."nudged_at" < now() - make_interval(secs => least($1 * power(2, least(c."nudges", 30)), $2) / 1000.0))
          ORDER BY c."node_id"
          LIMIT $3
-         FOR UPDATE OF c SKIP LOCKED
+         FOR NO KEY UPDATE OF c SKIP LOCKED
        ) due
        WHERE n."node_id" = due."node_id"
        RETURNING n."node_id", n."desired_revision", n."desired_hash"`,

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG_EVENTS, CONFIG_REPORT_AREA, configReportSchema, withDriftKinds, type ConfigReport } from '#contracts/config';
-import { MessageBus } from '#lib/messaging';
+import { MessageBus, consumeBatches, type BatchItem } from '#lib/messaging';
 import { counter } from '#lib/telemetry';
 import { Db } from '../database/data-source.js';
 import { ConfigEvents } from '../events.js';
 import { CONFIG_SETTINGS, type ConfigSettings } from '../settings.js';
-import { consumeBatches, type BatchItem } from './batched-consumer.js';
 
 const reports = counter('fleet_config_reports_total', 'Agent config reports stored, by kind and result', ['kind', 'result']);
 
@@ -38,6 +37,10 @@ export class ReportConsumer {
       name: 'config.report',
       maxBatch: this.settings.reportBatch,
       flushMs: this.settings.reportFlushMs,
+      // Order does not matter here (the newest report per node wins by its timestamp, and rows are
+      // locked in node order), so several batches are written at once after a fleet-wide publish.
+      concurrency: this.settings.reportConcurrency,
+      ackWaitMs: 10_000,
       handler: (items) => this.store(items),
     });
   }
