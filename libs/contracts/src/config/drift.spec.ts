@@ -43,10 +43,17 @@ describe('drift entries', () => {
     expect(withDriftKinds(driftEntrySchema.parse(entry))).toEqual(entry);
   });
 
-  it('rejects unknown kinds, an empty list and modes that are not octal', () => {
+  it('drops kinds it does not know (a newer agent) instead of failing the report', () => {
+    const base = { path: '/etc/x', expected: a, found: b };
+    expect(driftEntrySchema.parse({ ...base, kinds: ['xattr', 'mode'] }).kinds).toEqual(['mode']);
+    const unknownOnly = driftEntrySchema.parse({ ...base, kinds: ['xattr'] });
+    expect(unknownOnly.kinds).toBeUndefined();
+    expect(driftKinds(unknownOnly)).toEqual(['content']);
+    expect(driftEntrySchema.parse({ ...base, kinds: [] }).kinds).toBeUndefined();
+  });
+
+  it('rejects modes that are not octal and negative ids', () => {
     const base = { path: '/etc/x', expected: a, found: a };
-    expect(driftEntrySchema.safeParse({ ...base, kinds: ['xattr'] }).success).toBe(false);
-    expect(driftEntrySchema.safeParse({ ...base, kinds: [] }).success).toBe(false);
     expect(driftEntrySchema.safeParse({ ...base, kinds: ['mode'], foundMode: '777' }).success).toBe(false);
     expect(driftEntrySchema.safeParse({ ...base, kinds: ['mode'], foundMode: '0999' }).success).toBe(false);
     expect(driftEntrySchema.safeParse({ ...base, kinds: ['owner'], foundOwner: { uid: -1 } }).success).toBe(false);

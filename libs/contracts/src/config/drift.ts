@@ -26,8 +26,18 @@ export const driftEntrySchema = z.object({
   expected: z.string(),
   /** sha256 found on disk (equal to `expected` for mode/owner-only drift), or `missing`. */
   found: z.string(),
-  /** What differs, in the order of {@link DRIFT_KINDS}. */
-  kinds: z.array(driftKindSchema).min(1).max(DRIFT_KINDS.length).optional(),
+  /**
+   * What differs, in the order of {@link DRIFT_KINDS}. Kinds this version does not know (from a
+   * newer agent) are dropped rather than failing the whole report.
+   */
+  kinds: z
+    .array(z.string().max(32))
+    .max(16)
+    .transform((list) => {
+      const known = list.filter((k): k is DriftKind => (DRIFT_KINDS as readonly string[]).includes(k));
+      return known.length ? known : undefined;
+    })
+    .optional(),
   /** With `mode`: the bits written and the bits found. */
   expectedMode: modeTextSchema.optional(),
   foundMode: modeTextSchema.optional(),
