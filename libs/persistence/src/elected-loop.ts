@@ -3,6 +3,11 @@ import { LeaderElection, type LeaderElectionOptions } from './leader.js';
 export interface ElectedLoopOptions extends Pick<LeaderElectionOptions, 'url' | 'name' | 'retryMs'> {
   /** Pause between the end of one pass and the start of the next. */
   periodMs: number | (() => number);
+  /**
+   * Shortest pause after a pass before a woken one starts (default 0), so that a burst of wakes
+   * (a report batch every few milliseconds) costs a pass every `minGapMs`, not one per wake.
+   */
+  minGapMs?: number;
   /** One pass of the work. Passes never overlap; a failing pass does not stop the loop. */
   pass: () => Promise<unknown>;
   onError: (err: Error) => void;
@@ -23,6 +28,9 @@ export class ElectedLoop {
   private leading = false;
   /** A wake that arrived during a pass: the next pass starts this soon after it, not a period later. */
   private wokenDuringPass?: number;
+  /** When the scheduled pass is due, and when the last one ended (epoch ms). */
+  private dueAt = Infinity;
+  private lastEnd = 0;
 
   constructor(private readonly options: ElectedLoopOptions) {
     this.election = new LeaderElection({
@@ -50,14 +58,20 @@ export class ElectedLoop {
   }
 
   /**
-   * Runs the next pass after `delayMs` instead of a full period (when leading). A wake during a
-   * pass is kept: the work it announces may have arrived after the pass read its input, so the
-   * next pass follows `delayMs` after this one ends.
+   * Runs the next pass after `delayMs` instead of a full period (when leading), but not sooner
+   * than `minGapMs` after the last pass ended, and never later than it was due anyway. A wake
+   * during a pass is kept: the work it announces may have arrived after the pass read its input,
+   * so the next pass follows `max(delayMs, minGapMs)` after this one ends.
    */
   wake(delayMs = 0): void {
     if (!this.leading) return;
-    if (this.running) this.wokenDuringPass = Math.min(this.wokenDuringPass ?? delayMs, delayMs);
-    else this.schedule(this.generation, delayMs);
+    if (this.running) {
+      this.wokenDuringPass = Math.min(this.wokenDuringPass ?? delayMs, delayMs);
+      return;
+    }
+    const now = Date.now();
+    const at = Math.max(now + delayMs, this.lastEnd + (this.options.minGapMs ?? 0));
+    if (at < this.dueAt) this.schedule(this.generation, at - now);
   }
 
   private lead(): void {
@@ -72,17 +86,20 @@ export class ElectedLoop {
     this.wokenDuringPass = undefined;
     this.generation++;
     clearTimeout(this.timer);
+    this.dueAt = Infinity;
     this.options.onLeadershipChange?.(false);
   }
 
   private schedule(generation: number, delayMs: number): void {
     clearTimeout(this.timer);
+    this.dueAt = Date.now() + delayMs;
     this.timer = setTimeout(() => this.run(generation), delayMs);
     this.timer.unref();
   }
 
   private run(generation: number): void {
     if (generation !== this.generation || this.running) return;
+    this.dueAt = Infinity;
     this.running = Promise.resolve()
       .then(() => this.options.pass())
       .then(
@@ -91,12 +108,18 @@ export class ElectedLoop {
       )
       .finally(() => {
         this.running = undefined;
+        this.lastEnd = Date.now();
         const woken = this.wokenDuringPass;
         this.wokenDuringPass = undefined;
-        if (generation === this.generation && this.leading) {
-          const period = typeof this.options.periodMs === 'function' ? this.options.periodMs() : this.options.periodMs;
-          this.schedule(generation, woken ?? period);
+        if (!this.leading) return;
+        if (generation !== this.generation) {
+          // Leadership was lost and won again during this pass; the new term's first pass,
+          // which could not start while this one ran, starts now.
+          this.schedule(this.generation, 0);
+          return;
         }
+        const period = typeof this.options.periodMs === 'function' ? this.options.periodMs() : this.options.periodMs;
+        this.schedule(generation, woken === undefined ? period : Math.max(woken, this.options.minGapMs ?? 0));
       });
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { LeaderElection } from '#lib/persistence';
+import { ElectedLoop } from '#lib/persistence';
 import { JsonLogger, gauge } from '#lib/telemetry';
 import { UPDATER_ENV } from '../common/tokens.js';
 import type { UpdaterEnv } from '../env.js';
@@ -12,20 +12,16 @@ const leading = gauge('fleet_updater_controller_leader', '1 while this replica r
 const MIN_PASS_GAP_MS = 250;
 
 /**
- * Runs the rollout controller and the lease reaper in exactly one replica, elected through a
- * PostgreSQL advisory lock. A pass runs every tick and whenever something wakes it; a follower
- * takes over within `LEADER_RETRY_MS` of the leader's death and simply continues from the
- * database.
+ * Runs the rollout controller and the lease reaper in exactly one replica (`ElectedLoop`, a
+ * PostgreSQL advisory lock): a pass every `UPDATER_TICK_MS`, and sooner when something wakes it
+ * (a terminal report, an operator action), but never closer than `MIN_PASS_GAP_MS` after the
+ * previous pass; a wake during a pass is kept. A follower takes over within `LEADER_RETRY_MS`
+ * of the leader's death and simply continues from the database.
  */
 @Injectable()
 export class ControllerRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new JsonLogger('updater', 'ControllerRunner');
-  private readonly election: LeaderElection;
-  private running = false;
-  private timer?: NodeJS.Timeout;
-  private pass?: Promise<void>;
-  private woken = false;
-  private lastPass = 0;
+  private readonly loop: ElectedLoop;
   private lastReap = 0;
 
   constructor(
@@ -34,71 +30,39 @@ export class ControllerRunner implements OnApplicationBootstrap, OnApplicationSh
     private readonly semaphore: SemaphoreService,
     private readonly signal: ControllerSignal,
   ) {
-    this.election = new LeaderElection({
+    this.loop = new ElectedLoop({
       url: env.DATABASE_URL,
       name: 'updater:rollout-controller',
       retryMs: env.LEADER_RETRY_MS,
-      onElected: () => this.startLoop(),
-      onDemoted: () => this.stopLoop(),
+      periodMs: env.UPDATER_TICK_MS,
+      minGapMs: MIN_PASS_GAP_MS,
+      pass: () => this.pass(),
+      onError: (err) => this.logger.error('controller pass failed', err),
+      onLeadershipChange: (isLeader) => leading.set(isLeader ? 1 : 0),
     });
+    // A no-op while this replica does not lead.
+    this.signal.onWake(() => this.loop.wake());
   }
 
   get isLeader(): boolean {
-    return this.election.isLeader;
+    return this.loop.isLeader;
   }
 
   onApplicationBootstrap(): void {
-    this.election.start();
+    this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.election.stop();
-    await this.stopLoop();
-  }
-
-  private startLoop(): void {
-    this.running = true;
-    leading.set(1);
-    this.signal.onWake(() => {
-      this.woken = true;
-      this.schedule(Math.max(0, MIN_PASS_GAP_MS - (Date.now() - this.lastPass)));
-    });
-    this.schedule(0);
-  }
-
-  private async stopLoop(): Promise<void> {
-    this.running = false;
-    leading.set(0);
     this.signal.onWake(undefined);
-    clearTimeout(this.timer);
-    await this.pass;
+    await this.loop.stop();
   }
 
-  private schedule(delayMs: number): void {
-    if (!this.running || this.pass) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.runPass(), delayMs);
-    this.timer.unref();
-  }
-
-  private async runPass(): Promise<void> {
-    if (!this.running || this.pass) return;
-    this.woken = false;
-    this.pass = (async () => {
-      try {
-        await this.controller.tick();
-        if (Date.now() - this.lastReap >= this.env.UPDATER_REAP_MS) {
-          this.lastReap = Date.now();
-          await this.semaphore.reapExpired();
-          await this.semaphore.wakeIdle();
-        }
-      } catch (err) {
-        this.logger.error('controller pass failed', err as Error);
-      }
-    })();
-    await this.pass;
-    this.pass = undefined;
-    this.lastPass = Date.now();
-    this.schedule(this.woken ? MIN_PASS_GAP_MS : this.env.UPDATER_TICK_MS);
+  private async pass(): Promise<void> {
+    await this.controller.tick();
+    if (Date.now() - this.lastReap >= this.env.UPDATER_REAP_MS) {
+      this.lastReap = Date.now();
+      await this.semaphore.reapExpired();
+      await this.semaphore.wakeIdle();
+    }
   }
 }
