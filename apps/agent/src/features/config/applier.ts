@@ -55,12 +55,30 @@ export function reloadCommand(r: ReloadAction): string {
 }
 
 /**
+ * Digests (decoded bytes, hashes) of recently applied bundles, keyed by their exact content: a
+ * pure function of its input, so one answer serves every node of a simulator process (thousands
+ * of virtual agents receiving the same bundle) and a real agent re-applying what it has.
+ */
+const recentDigests = new Map<string, ReturnType<typeof digestBundle>>();
+
+function digestOnce(files: Bundle['files']): ReturnType<typeof digestBundle> {
+  const key = JSON.stringify(files);
+  let digest = recentDigests.get(key);
+  if (!digest) {
+    digest = digestBundle(files);
+    if (recentDigests.size >= 8) recentDigests.delete(recentDigests.keys().next().value!);
+    recentDigests.set(key, digest);
+  }
+  return digest;
+}
+
+/**
  * Applies a bundle: every file checked, written atomically or left alone, files no longer in the
  * bundle removed, each distinct reload action run once. Never writes or removes a path the guard
  * refuses. Returns the new state and the per-file results for the acknowledgement.
  */
 export async function applyBundle(bundle: Bundle, previous: ApplyState, deps: ApplierDeps): Promise<ApplyOutcome> {
-  const digest = digestBundle(bundle.files);
+  const digest = digestOnce(bundle.files);
   if (digest.hash !== bundle.hash) throw new Error('bundle hash does not match its files; refusing it');
   const results: FileResult[] = [];
   const files: Record<string, ManagedFile> = {};

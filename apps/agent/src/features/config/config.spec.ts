@@ -124,9 +124,15 @@ describe('applying a bundle', () => {
     expect(await readdir(outside)).toEqual([]);
   });
 
-  it('refuses a bundle whose hash does not match its files', async () => {
+  it('refuses a bundle whose hash does not match its files, also when the same files were just applied', async () => {
     const b = bundle(1, [{ path: join(root, 'x'), content: 'x' }]);
     await expect(applyBundle({ ...b, hash: 'f'.repeat(64) }, EMPTY_STATE, deps)).rejects.toThrow(/hash/);
+    // The digest of these files is now remembered; a second node must still have its claim checked.
+    const ok = await applyBundle(b, EMPTY_STATE, deps);
+    expect(ok.ok).toBe(true);
+    await expect(applyBundle({ ...b, hash: 'e'.repeat(64) }, EMPTY_STATE, deps)).rejects.toThrow(/hash/);
+    const other = bundle(2, [{ path: join(root, 'x'), content: 'y' }]);
+    await expect(applyBundle({ ...other, hash: b.hash }, ok.state, deps)).rejects.toThrow(/hash/);
   });
 });
 
