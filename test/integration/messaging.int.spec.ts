@@ -5,6 +5,8 @@ import { FleetError } from '#contracts/common';
 import { MessageBus, consumeBatches, consumeDurable, encodeJson, ensureReportStream } from '#lib/messaging';
 import { TEST_NATS_URL, deleteStreams, eventually, testSubjectRoot } from '../support/infra.js';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 describe('MessageBus against real NATS', () => {
   const root = testSubjectRoot();
   let server: MessageBus;
@@ -204,6 +206,65 @@ describe('batched JetStream consumers', () => {
     await consumer.stop();
     expect(running).toBe(0);
     expect(peak).toBe(3);
+  });
+
+  it('with concurrency 1 runs batches one after another in stream order, also when the flush timer cuts them', async () => {
+    let running = 0;
+    let peak = 0;
+    const seen: number[] = [];
+    const consumer = await consumeBatches(bus, {
+      durable: 'ordered',
+      stream: bus.subjects.reportsStream,
+      filterSubject: bus.subjects.anyAgentReport('o'),
+      name: 'test.ordered',
+      schema,
+      maxBatch: 100,
+      flushMs: 5,
+      handler: async (items) => {
+        peak = Math.max(peak, ++running);
+        await sleep(60);
+        seen.push(...items.map((i) => i.input.n));
+        running--;
+      },
+    });
+    // Each message's flush timer fires while the batch before it is still being handled.
+    for (let i = 0; i < 10; i++) {
+      await publish('o', 1, i);
+      await sleep(20);
+    }
+    await eventually(() => seen.length === 10, 10_000);
+    await consumer.stop();
+    expect(peak).toBe(1);
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('keeps messages waiting behind a batch slower than ack_wait alive, so none is redelivered', async () => {
+    const seen: number[] = [];
+    const consumer = await consumeBatches(bus, {
+      durable: 'slow',
+      stream: bus.subjects.reportsStream,
+      filterSubject: bus.subjects.anyAgentReport('s'),
+      name: 'test.slow',
+      schema,
+      maxBatch: 100,
+      flushMs: 10,
+      ackWaitMs: 1000,
+      handler: async (items) => {
+        seen.push(...items.map((i) => i.input.n));
+        if (items.some((i) => i.input.n === 0)) await sleep(2500);
+      },
+    });
+    await publish('s', 1, 0);
+    await eventually(() => seen.length === 1, 10_000);
+    // Delivered now, handled after the slow batch: waits 2.5 s against an ack_wait of 1 s.
+    await publish('s', 1, 1);
+    await eventually(() => seen.length === 2, 10_000);
+    await sleep(1500);
+    await consumer.stop();
+    expect(seen).toEqual([0, 1]);
+    const info = await (await jetstreamManager(bus.nc)).consumers.info(bus.subjects.reportsStream, 'slow');
+    expect(info.delivered.consumer_seq).toBe(2); // every delivery counts, redeliveries too
+    expect(info.num_ack_pending).toBe(0);
   });
 
   it('terminates a batch whose handler rejects it as bad input', async () => {

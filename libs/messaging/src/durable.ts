@@ -4,6 +4,7 @@ import { FleetError, parseOrThrow } from '#contracts/common';
 import { JsonLogger, OncePerCause, counter } from '#lib/telemetry';
 import type { MessageBus } from './bus.js';
 import { decodeJson } from './codec.js';
+import { ensureDurable } from './ensure-durable.js';
 
 export interface DurableConsumerOptions<S extends z.ZodType> {
   /** Durable consumer name; replicas of one service share it, so each message goes to one. */
@@ -40,19 +41,15 @@ export async function consumeDurable<S extends z.ZodType>(
   const logger = new JsonLogger(bus.service, `consumer:${options.durable}`);
   const problems = new OncePerCause(logger);
   const jsm = await jetstreamManager(bus.nc);
-  const config = {
+  // An existing durable is brought to the code's ack_wait and max_deliver.
+  await ensureDurable(jsm.consumers, options.stream, {
     durable_name: options.durable,
     filter_subject: options.filterSubject,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: (options.ackWaitMs ?? 30_000) * 1e6,
     max_deliver: options.maxDeliver ?? 20,
-  };
-  try {
-    await jsm.consumers.add(options.stream, config);
-  } catch (err) {
-    if (!/already (exists|in use)/i.test(String((err as Error).message))) throw err;
-  }
+  });
   const consumer = await bus.js.consumers.get(options.stream, options.durable);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 256 });
   const agentIndex = bus.subjects.agentIdIndex;

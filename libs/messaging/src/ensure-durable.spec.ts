@@ -48,6 +48,12 @@ describe('ensureDurable', () => {
     expect(c.calls.filter(([op]) => op !== 'info')).toEqual([['update', 'FLEET_REPORTS', wanted.durable_name, { ack_wait: 5_000 * 1e6 }]]);
   });
 
+  it('brings max_deliver and max_ack_pending to the code too, never the policies or the filter', async () => {
+    const c = fakeConsumers({ ...wanted, max_deliver: 5, max_ack_pending: 1000, deliver_policy: DeliverPolicy.New, filter_subject: 'old.>' });
+    await expect(ensureDurable(c.api, 'FLEET_REPORTS', wanted)).resolves.toBe('updated');
+    expect(c.calls.filter(([op]) => op !== 'info')).toEqual([['update', 'FLEET_REPORTS', wanted.durable_name, { max_deliver: 20, max_ack_pending: 2000 }]]);
+  });
+
   it('leaves a durable that already matches alone', async () => {
     const c = fakeConsumers({ ...wanted, num_replicas: 1 } as Partial<ConsumerConfig>);
     await expect(ensureDurable(c.api, 'FLEET_REPORTS', wanted)).resolves.toBe('unchanged');

@@ -16,7 +16,8 @@ export function durableChanges(current: Partial<ConsumerConfig>, wanted: Partial
  * Creates the durable consumer, or brings an existing one to `wanted`. A durable outlives the
  * code that made it, so without this a changed setting (a shorter `ack_wait`) would never reach
  * a deployed fleet: NATS 2.10+ refuses to create a durable that exists with another config
- * ("consumer already exists"), and 2.9 only changed it as a side effect of creating.
+ * ("consumer already exists"), and 2.9 only changed it as a side effect of creating. Only the
+ * settings in `EDITABLE` follow the code (NATS cannot change an existing durable's policies).
  */
 export async function ensureDurable(
   consumers: Pick<ConsumerAPI, 'info' | 'add' | 'update'>,

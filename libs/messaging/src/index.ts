@@ -6,3 +6,4 @@ export * from './durable.js';
 export * from './platform-registration.js';
 export * from './inventory-match.js';
 export * from './batched.js';
+export * from './ensure-durable.js';
