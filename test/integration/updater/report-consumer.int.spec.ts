@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AckPolicy, DeliverPolicy, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { FleetError } from '#contracts/common';
 import { MessageBus, encodeJson, ensureReportStream } from '#lib/messaging';
 import { UPDATE_REPORT_AREA } from '#contracts/updater';
 import { REPORT_ACK_WAIT_MS, consumeReports, type ReportItem } from '../../../apps/updater/src/agents/report-consumer.js';
@@ -26,8 +27,8 @@ describe('updater report consumer', () => {
     await deleteStreams(root);
   });
 
-  async function publishReport(nodeId: string): Promise<void> {
-    const report = { v: 1, rolloutId: randomUUID(), version: '1.1.0', state: 'downloading', at: new Date().toISOString() };
+  async function publishReport(nodeId: string, state = 'downloading'): Promise<void> {
+    const report = { v: 1, rolloutId: randomUUID(), version: '1.1.0', state, at: new Date().toISOString() };
     await bus.js.publish(bus.subjects.agentReport(nodeId, UPDATE_REPORT_AREA), encodeJson(report));
   }
 
@@ -74,5 +75,31 @@ describe('updater report consumer', () => {
     const info = await jsm.consumers.info(bus.subjects.reportsStream, 'slow');
     expect(info.num_redelivered).toBe(0);
     expect(info.num_ack_pending).toBe(0);
+  });
+
+  it('terminates reports without a valid node id or failing the schema, and retries a batch on any handler error', async () => {
+    const seen: ReportItem[] = [];
+    let failures = 1;
+    const durable = 'strict';
+    stops.push(
+      await consumeReports(bus, {
+        durable,
+        maxBatch: 500,
+        flushMs: 20,
+        handler: async (items) => {
+          // Not bad input: the updater drops reports that cannot belong itself, so this is transient.
+          if (items.some((x) => x.nodeId === 'node-strict') && failures-- > 0) throw new FleetError('not_found', 'rollout row not visible yet');
+          seen.push(...items);
+        },
+      }),
+    );
+    await publishReport('-bad');
+    await publishReport('node-strict', 'nonsense');
+    await publishReport('node-strict');
+    await eventually(() => seen.some((x) => x.nodeId === 'node-strict'));
+    expect(failures).toBe(-1);
+    expect(seen.filter((x) => x.nodeId === 'node-strict').map((x) => x.report.state)).toEqual(['downloading']);
+    expect(seen.some((x) => x.nodeId === '-bad')).toBe(false);
+    await eventually(async () => (await jsm.consumers.info(bus.subjects.reportsStream, durable)).num_ack_pending === 0);
   });
 });
