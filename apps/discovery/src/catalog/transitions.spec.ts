@@ -9,6 +9,7 @@ import {
   applyTtlUpdate,
   expireTtls,
   reapCritical,
+  reportsToWrite,
 } from './transitions.js';
 
 const T0 = '2026-01-01T00:00:00.000Z';
@@ -82,6 +83,30 @@ describe('check reports', () => {
     expect(applyCheckReports(rows, 'n1', [report('passing', 2000)], at(2000)).upserts).toEqual([]);
     expect(applyCheckReports(rows, 'n1', [{ ...report('critical', 2000), checkId: 'zz' }], at(2000)).upserts).toEqual([]);
     expect(applyCheckReports(rows, 'n2', [report('critical', 2000)], at(2000)).upserts).toEqual([]);
+  });
+
+  describe('choosing what a batch writes', () => {
+    const rows = commit(rows0, applyCheckReports(rows0, 'n1', [report('passing', 1000)], at(1000)), 2);
+    const cache = (id: string) => rows.find((r) => r.id === id);
+
+    it('skips nodes whose reports all match the cache, and unknown instances', () => {
+      const byNode = reportsToWrite(cache, [
+        { nodeId: 'n1', checks: [report('passing', 2000)] },
+        { nodeId: 'n2', checks: [report('critical', 2000)] },
+      ]);
+      expect([...byNode.keys()]).toEqual([]);
+    });
+
+    it('keeps a report back to the cached status that follows a change in the same batch, so the newest wins', () => {
+      const byNode = reportsToWrite(cache, [
+        { nodeId: 'n1', checks: [report('critical', 2000)] },
+        { nodeId: 'n1', checks: [report('passing', 3000)] },
+      ]);
+      expect(byNode.get('n1')?.map((c) => c.status)).toEqual(['critical', 'passing']);
+      const draft = applyCheckReports(rows, 'n1', byNode.get('n1')!, at(3000));
+      expect(draft.upserts[0].record.checks[0]).toMatchObject({ status: 'passing', updatedAt: at(3000) });
+      expect(draft.upserts[0].record.health).toBe('passing');
+    });
   });
 });
 

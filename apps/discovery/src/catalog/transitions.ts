@@ -196,17 +196,34 @@ export function applyCheckReports(existing: InstanceRecord[], nodeId: string, re
   return draft;
 }
 
+/** An instance's checks as the cache shows them. */
+export type CheckLookup = (id: string) => { checks: { id: string; status: HealthState }[] } | undefined;
+
 /** True when reports would change nothing the cache shows (the cheap path for summaries). */
-export function reportsChangeNothing(
-  lookup: (id: string) => { checks: { id: string; status: HealthState }[] } | undefined,
-  nodeId: string,
-  reports: Report[],
-): boolean {
+export function reportsChangeNothing(lookup: CheckLookup, nodeId: string, reports: Report[]): boolean {
   return reports.every((r) => {
     const instance = lookup(agentInstanceId(nodeId, r.serviceId));
     const check = instance?.checks.find((c) => c.id === r.checkId);
     return !check || check.status === r.status;
   });
+}
+
+/**
+ * The reports of a batch worth a transaction: each node's checks in stream order, for the nodes
+ * with at least one report that changes what the cache shows. A node's reports are skipped or
+ * folded together, never picked one by one: a report that brings a check back to the cached
+ * status after one that changed it (a flap, or a backlog replayed into one batch) must still win
+ * by its `at`, not be dropped as "unchanged" and leave the older state until the next summary.
+ */
+export function reportsToWrite(lookup: CheckLookup, reports: Array<{ nodeId: string; checks: Report[] }>): Map<string, Report[]> {
+  const byNode = new Map<string, Report[]>();
+  for (const r of reports) {
+    const list = byNode.get(r.nodeId) ?? [];
+    list.push(...r.checks);
+    byNode.set(r.nodeId, list);
+  }
+  for (const [nodeId, checks] of byNode) if (reportsChangeNothing(lookup, nodeId, checks)) byNode.delete(nodeId);
+  return byNode;
 }
 
 export function applyTtlUpdate(existing: InstanceRecord | undefined, input: z.output<typeof ttlUpdateSchema>, now: string): Draft {
