@@ -138,6 +138,8 @@ interface FleetResult {
   /** Per-message timings, with --detail only (measuring them loads NATS and this process). */
   detail?: { asked: Timeline; notices: Timeline; nats: Timeline };
   stored: Timeline;
+  /** When the agents built their acks (the report's `at`, stored with it; millisecond clock). */
+  sent: Timeline;
   setupSeconds: number;
   /** CPU seconds used by each group of processes from the publish until every ack was stored. */
   cpu: Record<string, number>;
@@ -274,6 +276,7 @@ async function benchFleetcore(nodes: number, workers: number, withDetail: boolea
     };
     const cpuBefore = cpuSnapshot(groups);
     t0 = performance.now();
+    const t0Epoch = Date.now();
     await bus.request(bus.subjects.svc(CONFIG, configVerbs.publish), { author: 'bench', message: 'fan-out', expectedRevision: 0 }, 30_000);
     const publishReplyMs = performance.now() - t0;
     await until('every node to acknowledge revision 1', async () => storedAt.size === nodes, 120_000, 5);
@@ -281,12 +284,17 @@ async function benchFleetcore(nodes: number, workers: number, withDetail: boolea
     const cpu = cpuDelta(cpuBefore, cpuSnapshot(groups));
     appliedSub.unsubscribe();
     const inDb = await count(1);
+    const sentAt = await db.query<{ ms: number }>(
+      'SELECT (extract(epoch FROM last_at) * 1000)::float8 - $1 AS ms FROM config.node_reports WHERE applied_revision = 1',
+      [t0Epoch],
+    );
     if (inDb !== nodes) throw new Error(`the service announced ${nodes} acks but PostgreSQL holds ${inDb} at revision 1`);
     const seen = detail ? await detail.stop(nodes) : undefined;
     console.log(`publish request answered after ${Math.round(publishReplyMs)} ms`);
     return {
       detail: seen,
       stored: percentiles([...storedAt.values()], nodes),
+      sent: percentiles(sentAt.rows.map((r) => r.ms), nodes),
       setupSeconds,
       cpu,
       windowMs,
@@ -517,6 +525,7 @@ async function run(): Promise<void> {
     else console.log('(bundles travelled inline with the notices: no bundle requests)');
     row('Fleetcore ack received (NATS)', fleet.detail.nats);
   }
+  row('Fleetcore ack sent by the agent', fleet.sent);
   row('Fleetcore ack stored (PostgreSQL)', fleet.stored);
   const cpuTotal = Object.values(fleet.cpu).reduce((a, b) => a + b, 0);
   console.log(`\nCPU from the publish until the last ack was stored (${Math.round(fleet.windowMs)} ms on ${availableParallelism()} cores; /proc, 10 ms ticks):`);

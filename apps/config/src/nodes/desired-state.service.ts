@@ -145,6 +145,9 @@ export class DesiredStateService {
       for (const c of changed.slice(start, start + NOTICE_CHUNK)) {
         this.bus.nc.publish(this.bus.subjects.node(c.nodeId, CONFIG_NOTICE_TOPIC), this.noticeBytes(c));
       }
+      // Let the event loop breathe between chunks: the first nodes' acks are already arriving,
+      // and storing them while later notices go out keeps them from queueing up behind the loop.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     // One flush: a round trip per chunk would let the server's fan-out of one chunk delay the next.
     await this.bus.nc.flush();
