@@ -148,7 +148,9 @@ describe('discovery end to end: agents, checks, node offline, blocking queries, 
     expect(show.stdout).toMatch(/http-1\s+http\s+passing/);
     const reg = await fleetctl('services', 'register', '--name', 'pg', '--address', '10.9.9.9', '--port', '5432', '--ttl', '30s');
     expect(reg.stdout).toContain('registered pg@10.9.9.9:5432 (pg, critical)');
-    expect((await fleetctl('services', 'check', 'pg', 'pg@10.9.9.9:5432', 'ttl', 'pass')).stdout).toContain('passing');
+    expect((await fleetctl('services', 'check', 'pg', 'pg@10.9.9.9:5432', 'ttl', 'pass', '--note', 'replica lag 0 s')).stdout).toContain('passing');
+    const shown = await fleetctl('services', 'show', 'pg', 'pg@10.9.9.9:5432');
+    expect(shown.stdout).toContain('replica lag 0 s');
     const json = JSON.parse((await fleetctl('services', 'show', 'pg', '--passing', '-o', 'json')).stdout) as InstancesReply;
     expect(json.instances.map((i) => i.id)).toEqual(['pg@10.9.9.9:5432']);
     expect((await fleetctl('services', 'deregister', 'pg', 'pg@10.9.9.9:5432')).stdout).toContain('deregistered');

@@ -262,12 +262,13 @@ const check: Command = {
     { name: 'check', description: 'check id' },
     { name: 'verb', description: 'pass | warn | fail' },
   ],
-  options: [{ name: 'output', type: 'string', description: 'text shown with the check' }],
+  // `--note`, not `--output`: that is the global output format.
+  options: [{ name: 'note', type: 'string', placeholder: 'text', description: 'text shown with the check (its output)' }],
   async run(ctx) {
     const verb = ctx.args.verb as string;
     if (!['pass', 'warn', 'fail'].includes(verb)) throw new UsageError('verb must be pass, warn or fail');
     const path = `${instancePath(ctx.args.name as string, ctx.args.id as string)}/checks/${encodeURIComponent(ctx.args.check as string)}/${verb}`;
-    const reply = await ctx.client.put<{ index: number; health?: string }>(path, { output: (ctx.options.output as string | undefined) ?? '' });
+    const reply = await ctx.client.put<{ index: number; health?: string }>(path, { output: (ctx.options.note as string | undefined) ?? '' });
     if (ctx.output === 'json') return void ctx.printJson(reply);
     ctx.print(`${ctx.args.id}: ${reply.health ?? 'unchanged'}\n`);
   },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandGroup } from './command.js';
-import { commandHelp, resolveCommand } from './registry.js';
+import { COMMAND_GROUPS } from '../commands/index.js';
+import { GLOBAL_OPTIONS, commandHelp, resolveCommand } from './registry.js';
 
 const noop = async () => undefined;
 const groups: CommandGroup[] = [
@@ -33,5 +34,15 @@ describe('resolveCommand', () => {
     const help = commandHelp(groups[0].commands[1]);
     expect(help).toContain('Usage: fleetctl nodes show ID [options]');
     expect(help).toContain('--server <url>');
+  });
+});
+
+describe('the command set', () => {
+  it('has no command option that shadows a global one (it would take the global value)', () => {
+    const globals = new Set(GLOBAL_OPTIONS.flatMap((o) => [o.name, ...(o.short ? [o.short] : [])]));
+    const clashes = COMMAND_GROUPS.flatMap((g) => g.commands).flatMap((c) =>
+      (c.options ?? []).filter((o) => globals.has(o.name) || (o.short && globals.has(o.short))).map((o) => `${c.path.join(' ')} --${o.name}`),
+    );
+    expect(clashes).toEqual([]);
   });
 });

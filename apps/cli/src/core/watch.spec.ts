@@ -10,6 +10,21 @@ describe('watchLoop', () => {
     expect(ticks).toBe(3);
   });
 
+  it('does not pile up abort listeners over a long watch', async () => {
+    const abort = new AbortController();
+    let ticks = 0;
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      await watchLoop({ intervalMs: 1, tick: async () => ++ticks === 30, signal: abort.signal });
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
+
   it('stops when aborted, without waiting out the interval', async () => {
     const abort = new AbortController();
     const started = Date.now();

@@ -18,11 +18,16 @@ export async function watchLoop(options: {
       if (await options.tick()) return 'done';
       if (stop.signal.aborted) return 'interrupted';
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.intervalMs);
-        stop.signal.addEventListener('abort', () => {
+        // One listener per wait, removed when the wait ends: a long watch must not pile them up.
+        const onAbort = () => {
           clearTimeout(timer);
           resolve();
-        }, { once: true });
+        };
+        const timer = setTimeout(() => {
+          stop.signal.removeEventListener('abort', onAbort);
+          resolve();
+        }, options.intervalMs);
+        stop.signal.addEventListener('abort', onAbort, { once: true });
       });
     }
   } finally {
