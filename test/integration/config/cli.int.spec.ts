@@ -95,6 +95,51 @@ describe('fleetctl config and provisioning against the real gateway and services
     expect(status.stdout).toContain('drift: /etc/app/app.toml: mode 0777, expected 0640');
   });
 
+  it('publish --wait follows the nodes: 0 once each applied, 3 on a failure or when the timeout passes', async () => {
+    const latest = async () => (JSON.parse((await ctl('config', 'history', '-o', 'json')).stdout).revisions as Array<{ revision: number }>)[0]?.revision ?? 0;
+    /** Plays the agent: once the node is told `revision`, answers for it. */
+    const ack = async (revision: number, ok: boolean) => {
+      const b = await eventually(async () => {
+        const s = JSON.parse((await ctl('config', 'status', 'ctl-1', '-o', 'json')).stdout) as NodeConfigStatus;
+        return s.desiredRevision === revision ? s : undefined;
+      });
+      await h.report('ctl-1', {
+        v: 1,
+        kind: 'apply',
+        revision,
+        hash: b.desiredHash!,
+        ok,
+        files: ok ? [] : [{ path: '/etc/motd', result: 'check_failed', message: 'exit 1' }],
+        at: new Date().toISOString(),
+      });
+    };
+
+    await ctl('config', 'set', '/etc/motd', '--content', 'wait 1', '--scope', 'selector=role=web');
+    const first = (await latest()) + 1;
+    const applied = ctl('config', 'publish', '-m', 'wait for it', '--wait', '--wait-timeout', '20s');
+    await ack(first, true);
+    const done = await applied;
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(/published revision \d+/);
+    expect(done.stdout).toMatch(/\[#+\] 1\/1 applied \(100%\)/);
+
+    await ctl('config', 'set', '/etc/motd', '--content', 'wait 2', '--scope', 'selector=role=web');
+    const failing = ctl('config', 'publish', '-m', 'this one fails', '--wait', '--wait-timeout', '20s');
+    await ack(first + 1, false);
+    const failed = await failing;
+    expect(failed.code).toBe(3);
+    expect(failed.stdout).toContain('failed 1, waiting 0');
+    expect(failed.stderr).toMatch(/1 node\(s\) failed to apply/);
+
+    await ctl('config', 'set', '/etc/motd', '--content', 'wait 3', '--scope', 'selector=role=web');
+    const silent = await ctl('config', 'publish', '-m', 'nobody answers', '--wait', '--wait-timeout', '1s');
+    expect(silent.code).toBe(3);
+    expect(silent.stderr).toMatch(/timed out after 1s: 1 node\(s\) have not answered yet/);
+    const watch = await ctl('config', 'watch', '--wait-timeout', '500ms', '-o', 'json');
+    expect(watch.code).toBe(3);
+    expect(JSON.parse(watch.stdout.trim().split('\n')[0]).status).toMatchObject({ nodes: 1, pending: 1 });
+  });
+
   it('manages provisioning profiles and groups and renders Ignition', async () => {
     writeFileSync(
       join(dir, 'worker.ign'),

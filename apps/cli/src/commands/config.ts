@@ -5,6 +5,7 @@ import { UsageError } from '../core/errors.js';
 import { formatAge } from '../core/format.js';
 import { parseJsonInput, readInput } from '../core/input.js';
 import { renderTable } from '../core/table.js';
+import { followConfig, waitOptions, watchConfig } from './config-watch.js';
 import { describeDrift } from './drift-text.js';
 
 interface ItemView {
@@ -138,8 +139,13 @@ const publish: Command = {
     { name: 'message', short: 'm', type: 'string', description: 'what and why (required)', placeholder: 'text' },
     { name: 'expect', type: 'number', description: 'fail with revision_conflict unless this is the latest revision' },
     { name: 'canary', type: 'string', description: 'apply to a subset first: 5% or a label selector', placeholder: '5%|selector' },
+    ...waitOptions,
   ],
-  examples: ['fleetctl config publish -m "raise limits" --expect 41 --canary 5%', 'fleetctl config publish -m "db tuning" --canary role=db,zone=a'],
+  examples: [
+    'fleetctl config publish -m "raise limits" --expect 41 --canary 5%',
+    'fleetctl config publish -m "db tuning" --canary role=db,zone=a',
+    'fleetctl config publish -m "motd" --wait --wait-timeout 5m',
+  ],
   async run(ctx) {
     if (!ctx.options.message) throw new UsageError('--message/-m is required');
     const body = {
@@ -148,18 +154,21 @@ const publish: Command = {
       ...(ctx.options.canary ? { canary: parseCanary(String(ctx.options.canary)) } : {}),
     };
     const res = await ctx.client.post<{ revision: RevisionView; canary: unknown }>('/api/v1/config/publish', body);
-    if (ctx.output === 'json') return void ctx.printJson(res);
-    ctx.print(`published revision ${res.revision.revision}${res.canary ? ` as a canary (${ctx.options.canary}); promote or abort it` : ''}`);
+    if (ctx.output === 'json') ctx.printJson(res);
+    else ctx.print(`published revision ${res.revision.revision}${res.canary ? ` as a canary (${ctx.options.canary}); promote or abort it` : ''}`);
+    if (ctx.options.wait) return followConfig(ctx);
   },
 };
 
 const canaryAction = (verb: 'promote' | 'abort', summary: string): Command => ({
   path: ['config', verb],
   summary,
+  options: waitOptions,
   async run(ctx) {
     const res = await ctx.client.post<{ revision: number; restored?: number }>(`/api/v1/config/canary/${verb}`, {});
-    if (ctx.output === 'json') return void ctx.printJson(res);
-    ctx.print(verb === 'promote' ? `revision ${res.revision} promoted to every node` : `canary of revision ${res.revision} aborted; canary nodes return to revision ${res.restored}`);
+    if (ctx.output === 'json') ctx.printJson(res);
+    else ctx.print(verb === 'promote' ? `revision ${res.revision} promoted to every node` : `canary of revision ${res.revision} aborted; canary nodes return to revision ${res.restored}`);
+    if (ctx.options.wait) return followConfig(ctx);
   },
 });
 
@@ -209,6 +218,7 @@ const rollback: Command = {
   options: [
     { name: 'message', short: 'm', type: 'string', description: 'why' },
     { name: 'expect', type: 'number', description: 'fail with revision_conflict unless this is the latest revision' },
+    ...waitOptions,
   ],
   async run(ctx) {
     const res = await ctx.client.post<{ revision: RevisionView }>('/api/v1/config/rollback', {
@@ -216,8 +226,9 @@ const rollback: Command = {
       ...(ctx.options.message ? { message: ctx.options.message } : {}),
       ...(ctx.options.expect !== undefined ? { expectedRevision: ctx.options.expect } : {}),
     });
-    if (ctx.output === 'json') return void ctx.printJson(res);
-    ctx.print(`published revision ${res.revision.revision} with the content of revision ${ctx.args.revision}`);
+    if (ctx.output === 'json') ctx.printJson(res);
+    else ctx.print(`published revision ${res.revision.revision} with the content of revision ${ctx.args.revision}`);
+    if (ctx.options.wait) return followConfig(ctx);
   },
 };
 
@@ -330,6 +341,7 @@ export const configCommands: CommandGroup = {
     diff,
     rollback,
     status,
+    watchConfig,
     drift,
     schemaSet,
     schemaLs,

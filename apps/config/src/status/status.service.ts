@@ -47,11 +47,13 @@ export class StatusService {
 
   async fleet(): Promise<FleetStatus> {
     const [[totals], applied, desired, latest, deployment] = await Promise.all([
-      this.db.query<{ nodes: number; in_sync: number; drifted: number; failed: number; canary_nodes: number }>(
+      this.db.query<{ nodes: number; in_sync: number; drifted: number; failed: number; pending: number; canary_nodes: number }>(
         `SELECT count(*)::int AS nodes,
            count(*) FILTER (WHERE r."applied_revision" = n."desired_revision" AND r."applied_hash" = n."desired_hash")::int AS in_sync,
            count(*) FILTER (WHERE r."drift" <> '[]'::jsonb)::int AS drifted,
            count(*) FILTER (WHERE r."last_ok" = false)::int AS failed,
+           count(*) FILTER (WHERE NOT coalesce(r."applied_revision" = n."desired_revision" AND r."applied_hash" = n."desired_hash", false)
+                              AND NOT coalesce(r."last_ok" = false AND r."last_hash" = n."desired_hash", false))::int AS pending,
            count(*) FILTER (WHERE n."canary")::int AS canary_nodes
          FROM "config"."nodes" n LEFT JOIN "config"."node_reports" r USING ("node_id")`,
       ),
@@ -78,6 +80,7 @@ export class StatusService {
       inSync: totals.in_sync,
       drifted: totals.drifted,
       failed: totals.failed,
+      pending: totals.pending,
       byAppliedRevision: Object.fromEntries(applied.map((r) => [r.r, r.n])),
       byDesiredRevision: Object.fromEntries(desired.map((r) => [r.r, r.n])),
     };

@@ -142,7 +142,13 @@ export const fleetStatusSchema = z.object({
   nodes: z.number().int(),
   inSync: z.number().int(),
   drifted: z.number().int(),
+  /** Nodes whose last apply failed (for any revision). */
   failed: z.number().int(),
+  /**
+   * Nodes that have not answered for their desired content yet: neither applied it nor reported
+   * it failing. What `config watch` waits for (offline nodes stay here until they return).
+   */
+  pending: z.number().int(),
   /** Nodes per applied revision (`none` = never acknowledged). */
   byAppliedRevision: z.record(z.string(), z.number().int()),
   byDesiredRevision: z.record(z.string(), z.number().int()),
