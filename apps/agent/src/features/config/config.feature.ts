@@ -43,6 +43,7 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
   private failures = 0;
   private lastDrift = '[]';
   private stopped = false;
+  private seq = 0;
   /** The last failed apply's report, repeated when the service asks again about that content. */
   private lastFailure?: Omit<ConfigReportInput, 'v' | 'at'>;
 
@@ -179,14 +180,15 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
     if (drift.length) {
       this.ctx!.logger.warn('managed files drifted', { files: drift.map((d) => ({ path: d.path, kinds: d.kinds })), remediated, ...(repair?.failed.length && { notRepaired: repair.failed }) });
     }
-    this.report({ kind: 'drift', revision: this.state.revision, hash: this.state.hash, ok: this.state.ok, drift, remediated, reloads: repair?.reloads ?? [] });
+    await this.reportDurably({ kind: 'drift', revision: this.state.revision, hash: this.state.hash, ok: this.state.ok, drift, remediated, reloads: repair?.reloads ?? [] });
   }
 
   /**
-   * Reports travel as plain publishes into the reports stream, not JetStream publishes awaiting a
+   * Acks travel as plain publishes into the reports stream, not JetStream publishes awaiting a
    * PubAck: while disconnected the client buffers them, and an ack lost anyway is recovered by the
    * service, which re-sends the notice of a node that has not acknowledged (and this feature
-   * answers every notice). At fleet scale that saves NATS and every agent a round trip per report.
+   * answers every notice). After a fleet-wide publish that saves NATS and every agent a round
+   * trip per ack.
    */
   private report(body: Omit<ConfigReportInput, 'v' | 'at'>): void {
     const ctx = this.ctx!;
@@ -196,6 +198,30 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
     } catch (err) {
       // Only a closed connection throws; the agent is stopping.
       ctx.logger.warn('could not send config report', { error: (err as Error).message, kind: body.kind });
+    }
+  }
+
+  /**
+   * Drift reports are rare and nothing asks for them again (the next one is sent only when the
+   * drift changes), so they are JetStream publishes, retried under one message id until stored.
+   */
+  private async reportDurably(body: Omit<ConfigReportInput, 'v' | 'at'>): Promise<void> {
+    const ctx = this.ctx!;
+    const report: ConfigReportInput = { v: 1, ...body, at: new Date().toISOString() };
+    const msgID = `${ctx.nodeId}:${body.kind}:${body.revision}:${body.hash.slice(0, 16)}:${Date.now()}:${this.seq++}`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ctx.bus.js.publish(ctx.bus.subjects.agentReport(ctx.nodeId, CONFIG_REPORT_AREA), encodeJson(report), { msgID });
+        return;
+      } catch (err) {
+        if (attempt >= 5 || this.stopped) {
+          ctx.logger.warn('could not send config report', { error: (err as Error).message, kind: body.kind });
+          // Forget what was reported, so the next check sends this drift again.
+          this.lastDrift = '';
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
     }
   }
 }
