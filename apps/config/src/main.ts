@@ -58,7 +58,7 @@ export async function startConfigService(env: NodeJS.ProcessEnv = process.env): 
   await bus.nc.flush();
   // Nodes whose desired state predates this process (e.g. a deployment changed while it was down).
   void app.get(DesiredStateService).requestReconcile();
-  const metrics = config.METRICS_PORT > 0 ? await startMetricsServer(config.METRICS_PORT, () => bus.isConnected) : undefined;
+  const metrics = config.METRICS_PORT > 0 ? await startMetricsServer(config.METRICS_PORT, { isHealthy: () => bus.isConnected, token: config.METRICS_TOKEN, logger }) : undefined;
   // Appear in the discovery catalog as `config`, so `fleetctl services ls` shows the control plane.
   const registration = config.FLEET_SELF_REGISTER ? registerPlatformService(bus, { name: 'config', port: config.METRICS_PORT }) : undefined;
   logger.info('config service started', { subjectRoot: config.FLEET_SUBJECT_ROOT, roots: config.CONFIG_ALLOWED_ROOTS });

@@ -52,7 +52,7 @@ export async function startDiscoveryService(env: NodeJS.ProcessEnv = process.env
   }
   bus.servePing(DISCOVERY_VERSION);
   await bus.nc.flush();
-  const metrics = config.METRICS_PORT > 0 ? await startMetricsServer(config.METRICS_PORT, () => bus.isConnected) : undefined;
+  const metrics = config.METRICS_PORT > 0 ? await startMetricsServer(config.METRICS_PORT, { isHealthy: () => bus.isConnected, token: config.METRICS_TOKEN, logger }) : undefined;
   logger.info('discovery service started', { subjectRoot: config.FLEET_SUBJECT_ROOT, dnsPort: runtime.dnsPort });
 
   let closing: Promise<void> | undefined;

@@ -31,15 +31,6 @@ export const gatewayEnvSchema = baseEnvSchema.extend({
   GATEWAY_FLUSH_MS: durationMs(1000),
   /** Audit rows older than this many days are deleted (hourly); 0 keeps them forever. */
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(365),
-  /** When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is public. */
-  METRICS_TOKEN: optionalString.pipe(
-    z
-      .string()
-      .min(16, 'at least 16 characters')
-      .max(512, 'at most 512 characters')
-      .regex(/^\S+$/, 'no whitespace (it travels as a bearer token)')
-      .optional(),
-  ),
 });
 
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;

@@ -5,7 +5,7 @@ import type { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { MessageBus, registerPlatformService } from '#lib/messaging';
-import { JsonLogger, startDefaultMetrics } from '#lib/telemetry';
+import { JsonLogger, METRICS_TOKEN_UNSET_WARNING, startDefaultMetrics } from '#lib/telemetry';
 import { AppModule } from './app.module.js';
 import { AuditWriter } from './audit/audit-writer.js';
 import { setupOpenApi } from './core/openapi.js';
@@ -89,7 +89,7 @@ export async function startGatewayService(
     await app.listen(env.PORT, env.HOST);
     const port = (app.getHttpServer().address() as AddressInfo).port;
     logger.info('gateway listening', { port, subject_root: env.FLEET_SUBJECT_ROOT });
-    if (!env.METRICS_TOKEN) logger.warn('METRICS_TOKEN is not set: /metrics is served without authentication');
+    if (!env.METRICS_TOKEN) logger.warn(METRICS_TOKEN_UNSET_WARNING);
 
     // Appear in the discovery catalog (and DNS) as `gateway`, with the HTTP port.
     const registration = env.FLEET_SELF_REGISTER ? registerPlatformService(bus, { name: 'gateway', port, tags: ['fleetcore', 'http'] }) : undefined;

@@ -53,7 +53,7 @@ export async function startInventoryService(env: NodeJS.ProcessEnv = process.env
     app.get(OfflineDetectorService).start();
     bus.servePing(INVENTORY_VERSION);
     await bus.nc.flush();
-    if (config.METRICS_PORT > 0) metrics = await startMetricsServer(config.METRICS_PORT, () => bus.isConnected);
+    if (config.METRICS_PORT > 0) metrics = await startMetricsServer(config.METRICS_PORT, { isHealthy: () => bus.isConnected, token: config.METRICS_TOKEN, logger });
   } catch (err) {
     // Half-started: release what was taken (the app's shutdown drains the bus).
     if (app) await app.close().catch(() => undefined);

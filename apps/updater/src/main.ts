@@ -45,7 +45,7 @@ export async function startUpdaterService(env: NodeJS.ProcessEnv = process.env):
   await app.init();
   bus.servePing(VERSION);
   await bus.nc.flush();
-  const metrics = config.METRICS_PORT ? await startMetricsServer(config.METRICS_PORT, () => bus.isConnected) : undefined;
+  const metrics = config.METRICS_PORT ? await startMetricsServer(config.METRICS_PORT, { isHealthy: () => bus.isConnected, token: config.METRICS_TOKEN, logger }) : undefined;
   const runner = app.get(ControllerRunner);
   const events = app.get(UpdaterEvents);
   // Appear in the discovery catalog as `updater`, so `fleetctl services ls` shows the control plane.

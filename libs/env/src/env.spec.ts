@@ -37,4 +37,13 @@ describe('parseEnv', () => {
     const schema = z.object({ OTEL_EXPORTER_OTLP_ENDPOINT: baseEnvSchema.shape.OTEL_EXPORTER_OTLP_ENDPOINT });
     expect(parseEnv(schema, { OTEL_EXPORTER_OTLP_ENDPOINT: '' }).OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
   });
+
+  it('reads METRICS_TOKEN as every service does: unset or empty is none, else 16-512 characters without whitespace', () => {
+    expect(parseEnv(baseEnvSchema, {}).METRICS_TOKEN).toBeUndefined();
+    expect(parseEnv(baseEnvSchema, { METRICS_TOKEN: '' }).METRICS_TOKEN).toBeUndefined();
+    expect(parseEnv(baseEnvSchema, { METRICS_TOKEN: 'scrape-0123456789abcdef' }).METRICS_TOKEN).toBe('scrape-0123456789abcdef');
+    expect(() => parseEnv(baseEnvSchema, { METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN \("short"\): at least 16 characters/);
+    expect(() => parseEnv(baseEnvSchema, { METRICS_TOKEN: 'x'.repeat(513) })).toThrow(/METRICS_TOKEN .*at most 512 characters/);
+    expect(() => parseEnv(baseEnvSchema, { METRICS_TOKEN: 'has a space in the middle' })).toThrow(/METRICS_TOKEN .*no whitespace/);
+  });
 });

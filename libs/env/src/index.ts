@@ -42,6 +42,19 @@ export const booleanFlag = (fallback: boolean) =>
     .optional()
     .transform((v) => (v === undefined || v === '' ? fallback : ['true', '1', 'yes'].includes(v)));
 
+/**
+ * A scraper's static bearer token for `/metrics` (the gateway's and every backend's metrics port).
+ * Unset or empty: metrics stay public. Long enough not to be guessed, and a single header token.
+ */
+const metricsToken = optionalString.pipe(
+  z
+    .string()
+    .min(16, 'at least 16 characters')
+    .max(512, 'at most 512 characters')
+    .regex(/^\S+$/, 'no whitespace (it travels as a bearer token)')
+    .optional(),
+);
+
 /** Variables every Fleetcore service reads. */
 export const baseEnvSchema = z.object({
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
@@ -54,6 +67,8 @@ export const baseEnvSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Port for /metrics, /healthz on a backend service; 0 disables it. */
   METRICS_PORT: port(0),
+  /** When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; /healthz stays public. */
+  METRICS_TOKEN: metricsToken,
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
   /** Register this process in the discovery catalog, so `fleetctl services ls` shows it. */
   FLEET_SELF_REGISTER: booleanFlag(true),

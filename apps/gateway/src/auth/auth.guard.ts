@@ -1,6 +1,7 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { FleetError } from '#contracts/common';
+import { bearerOf } from '#lib/telemetry';
 import { TokensService } from '../tokens/tokens.service.js';
 import type { GatewayRequest } from '../core/tokens.js';
 import { PUBLIC_KEY, ROLE_KEY, roleAtLeast, type Role } from './roles.js';
@@ -37,10 +38,4 @@ export class AuthGuard implements CanActivate {
     }
     return true;
   }
-}
-
-export function bearerOf(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const match = /^Bearer\s+(\S{1,512})\s*$/i.exec(header);
-  return match?.[1];
 }

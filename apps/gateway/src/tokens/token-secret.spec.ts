@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bearerOf } from '../auth/auth.guard.js';
+import { bearerOf } from '#lib/telemetry';
 import { roleAtLeast } from '../auth/roles.js';
 import { displayPrefix, generateSecret, hashSecret } from './token-secret.js';
 

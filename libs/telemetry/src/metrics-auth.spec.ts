@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { metricsTokenMatches } from './metrics-token.js';
+import { bearerOf, metricsTokenMatches } from './metrics-auth.js';
+
+describe('bearerOf', () => {
+  it('reads the token of the Bearer scheme only, ignoring the scheme case and trailing blanks', () => {
+    expect(bearerOf('Bearer abc')).toBe('abc');
+    expect(bearerOf('bearer  abc ')).toBe('abc');
+    expect(bearerOf('Basic dXNlcg==')).toBeUndefined();
+    expect(bearerOf('Bearer')).toBeUndefined();
+    expect(bearerOf('Bearer two words')).toBeUndefined();
+    expect(bearerOf(`Bearer ${'a'.repeat(513)}`)).toBeUndefined();
+    expect(bearerOf(undefined)).toBeUndefined();
+  });
+});
 
 describe('metricsTokenMatches', () => {
   const token = 'scrape-0123456789abcdef';
