@@ -5,6 +5,7 @@ import { helloSchema } from '#contracts/inventory';
 import { metricsRegistry } from '#lib/telemetry';
 import { Sql } from '../../../apps/inventory/src/database/sql.js';
 import { RegistrationService } from '../../../apps/inventory/src/nodes/registration.service.js';
+import { DEAD_AFTER_ATTEMPTS } from '../../../apps/inventory/src/outbox/outbox-relay.service.js';
 import { deleteFromOutbox } from '../../../apps/inventory/src/outbox/outbox-sql.js';
 import { eventually } from '../../support/infra.js';
 import { InventoryHarness, type StoredEvent, heartbeat, hello } from './support.js';
@@ -39,6 +40,17 @@ describe('inventory: event outbox', () => {
     const metric = await metricsRegistry.getSingleMetric('fleet_inventory_events_total')!.get();
     return metric.values.filter((v) => v.labels.result === 'failed').reduce((sum, v) => sum + v.value, 0);
   }
+
+  /** Events moved to the dead letters by the relays of this process. */
+  async function deadLettered(): Promise<number> {
+    const metric = await metricsRegistry.getSingleMetric('fleet_inventory_outbox_dead_total')!.get();
+    return metric.values.reduce((sum, v) => sum + v.value, 0);
+  }
+
+  const deadRows = () =>
+    h.sql<{ seq: string; event_id: string; event: string; attempts: number; error: string; size: number }>(
+      `SELECT seq, event_id, event, attempts, error, octet_length(envelope::text) AS size FROM inventory.outbox_dead ORDER BY seq`,
+    );
 
   /** Makes every INSERT or DELETE on the outbox fail until the test ends. */
   async function refuse(operation: 'INSERT' | 'DELETE'): Promise<void> {
@@ -104,8 +116,11 @@ describe('inventory: event outbox', () => {
     const failed = await failedPublishes();
     const ids = ['outage-1', 'outage-2', 'outage-3'];
     for (const id of ids) await h.sayHello(hello(id));
-    await eventually(async () => (await failedPublishes()) > failed);
+    // More failures than a permanently refused row gets before it is dead-lettered.
+    await eventually(async () => (await failedPublishes()) > failed + DEAD_AFTER_ATTEMPTS, 15_000);
     expect((await outboxRows()).map((r) => r.event)).toEqual(['node.registered', 'node.registered', 'node.registered']);
+    const [{ attempts }] = await h.sql<{ attempts: number }>(`SELECT max(attempts) AS attempts FROM inventory.outbox`);
+    expect(attempts).toBe(0); // a missing stream is no fault of the event
 
     await h.client.ensureEventStream();
     const stored = await eventually(async () => {
@@ -114,6 +129,72 @@ describe('inventory: event outbox', () => {
     }, 15_000);
     expect(stored.map((e) => (e.data.node as { id: string }).id)).toEqual(ids);
     await eventually(async () => (await outboxRows()).length === 0);
+    expect(await deadRows()).toEqual([]);
+  });
+
+  it('moves an event JetStream refuses for good (over max_payload) to outbox_dead and relays the ones behind it in order', async () => {
+    await h.relay().stop();
+    const deadBefore = await deadLettered();
+    await h.sayHello(hello('poison-before'));
+    // Over the server's 1 MiB max_payload: the client refuses it before sending, every time.
+    const envelope = {
+      v: 1,
+      id: crypto.randomUUID(),
+      type: 'inventory.node.updated',
+      time: new Date().toISOString(),
+      source: 'inventory',
+      data: { node: { id: 'poison' }, changed: ['labels'], padding: 'x'.repeat(1_100_000) },
+    };
+    await h.sql(`INSERT INTO inventory.outbox (event_id, event, envelope) VALUES ($1, 'node.updated', $2)`, [envelope.id, JSON.stringify(envelope)]);
+    const behind = ['poison-after-1', 'poison-after-2', 'poison-after-3'];
+    for (const id of behind) await h.sayHello(hello(id));
+    const pending = await outboxRows();
+    expect(pending.map((r) => r.event_id)).toContain(envelope.id);
+
+    h.relay().start();
+    await eventually(async () => (await outboxRows()).length === 0, 15_000);
+    const [row, ...others] = await deadRows();
+    expect(others).toEqual([]);
+    expect(row).toMatchObject({ event_id: envelope.id, event: 'node.updated', attempts: DEAD_AFTER_ATTEMPTS });
+    expect(row.size).toBe(JSON.stringify(envelope).length); // kept whole, for an operator to inspect or replay
+    expect(row.error).toContain('max_payload');
+    expect(await deadLettered()).toBe(deadBefore + 1);
+
+    const stored = (await h.events()).filter((e) => pending.some((r) => r.event_id === e.id));
+    expect(stored.map((e) => e.id)).toEqual(pending.filter((r) => r.event_id !== envelope.id).map((r) => r.event_id));
+    expect(stored.map((e) => (e.data.node as { id: string }).id)).toEqual(['poison-before', ...behind]);
+  });
+
+  it('dead-letters an event the stream itself refuses (over its max_msg_size, a JetStream API error)', async () => {
+    const jsm = await jetstreamManager(h.client.nc);
+    const stream = h.client.subjects.eventsStream;
+    const { config } = await jsm.streams.info(stream);
+    await jsm.streams.update(stream, { ...config, max_msg_size: 16 * 1024 });
+    try {
+      const envelope = {
+        v: 1,
+        id: crypto.randomUUID(),
+        type: 'inventory.node.online',
+        time: new Date().toISOString(),
+        source: 'inventory',
+        data: { nodeId: 'too-big', at: new Date().toISOString(), padding: 'x'.repeat(20 * 1024) },
+      };
+      await h.relay().stop();
+      try {
+        await h.sql(`INSERT INTO inventory.outbox (event_id, event, envelope) VALUES ($1, 'node.online', $2)`, [envelope.id, JSON.stringify(envelope)]);
+        await h.sayHello(hello('small-behind'));
+      } finally {
+        h.relay().start();
+      }
+      await eventually(async () => (await outboxRows()).length === 0, 15_000);
+      const row = (await deadRows()).find((r) => r.event_id === envelope.id);
+      expect(row).toMatchObject({ event: 'node.online', attempts: DEAD_AFTER_ATTEMPTS });
+      expect(row!.error).toContain('JetStream 10054');
+      expect(ofNode(await h.events(), 'small-behind')).toEqual(['inventory.node.registered']);
+      expect(ofNode(await h.events(), 'too-big')).toEqual([]);
+    } finally {
+      await jsm.streams.update(stream, { ...config, max_msg_size: config.max_msg_size });
+    }
   });
 
   it('stores each event once when a relay is restarted after publishing but before deleting', async () => {

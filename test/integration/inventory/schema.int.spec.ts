@@ -3,7 +3,12 @@ import type { DataSource } from 'typeorm';
 import { createInventoryDataSource, migrateInventoryDatabase } from '../../../apps/inventory/src/database/data-source.js';
 import { createTestDatabase } from '../../support/infra.js';
 
-const MIGRATIONS = ['InventoryNodes1764115200000', 'InventoryTransitionStamps1764122400000', 'InventoryOutbox1764892800000'];
+const MIGRATIONS = [
+  'InventoryNodes1764115200000',
+  'InventoryTransitionStamps1764122400000',
+  'InventoryOutbox1764892800000',
+  'InventoryOutboxDead1765238400000',
+];
 
 describe('inventory database schema', () => {
   let db: { url: string; drop: () => Promise<void> };
@@ -30,6 +35,15 @@ describe('inventory database schema', () => {
   });
 
   it('reverts cleanly with down', async () => {
+    const outboxColumns = async () =>
+      (await ds.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'inventory' AND table_name = 'outbox'`)).map(
+        (c: { column_name: string }) => c.column_name,
+      );
+    expect(await outboxColumns()).toContain('attempts');
+    await ds.undoLastMigration();
+    const [{ dead }] = await ds.query(`SELECT to_regclass('inventory.outbox_dead') IS NOT NULL AS dead`);
+    expect(dead).toBe(false);
+    expect(await outboxColumns()).not.toContain('attempts');
     await ds.undoLastMigration();
     const [{ outbox }] = await ds.query(`SELECT to_regclass('inventory.outbox') IS NOT NULL AS outbox`);
     expect(outbox).toBe(false);

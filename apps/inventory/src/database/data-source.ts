@@ -1,10 +1,12 @@
 import type { DataSource } from 'typeorm';
 import { createServiceDataSource, ensureDatabase, migrate } from '#lib/persistence';
 import { NodeEntity } from './node.entity.js';
+import { OutboxDeadEntity } from './outbox-dead.entity.js';
 import { OutboxEntity } from './outbox.entity.js';
 import { InventoryNodes1764115200000 } from './migrations/1764115200000-inventory-nodes.js';
 import { InventoryTransitionStamps1764122400000 } from './migrations/1764122400000-inventory-transition-stamps.js';
 import { InventoryOutbox1764892800000 } from './migrations/1764892800000-inventory-outbox.js';
+import { InventoryOutboxDead1765238400000 } from './migrations/1765238400000-inventory-outbox-dead.js';
 
 export const INVENTORY_SCHEMA = 'inventory';
 
@@ -12,8 +14,13 @@ export function createInventoryDataSource(url: string, poolSize = 10): DataSourc
   return createServiceDataSource({
     url,
     schema: INVENTORY_SCHEMA,
-    entities: [NodeEntity, OutboxEntity],
-    migrations: [InventoryNodes1764115200000, InventoryTransitionStamps1764122400000, InventoryOutbox1764892800000],
+    entities: [NodeEntity, OutboxEntity, OutboxDeadEntity],
+    migrations: [
+      InventoryNodes1764115200000,
+      InventoryTransitionStamps1764122400000,
+      InventoryOutbox1764892800000,
+      InventoryOutboxDead1765238400000,
+    ],
     poolSize,
     applicationName: 'fleetcore-inventory',
   });

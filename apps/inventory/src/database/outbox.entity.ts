@@ -28,4 +28,8 @@ export class OutboxEntity {
 
   @Column('timestamptz', { name: 'created_at', default: () => 'now()' })
   createdAt: Date;
+
+  /** Permanent publish failures so far; at the relay's limit the row moves to `outbox_dead`. */
+  @Column('integer', { default: 0 })
+  attempts: number;
 }

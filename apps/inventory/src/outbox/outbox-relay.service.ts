@@ -6,7 +6,9 @@ import { ElectedLoop } from '#lib/persistence';
 import { type Carrier, JsonLogger, OncePerCause, counter, gauge, histogram } from '#lib/telemetry';
 import { Sql } from '../database/sql.js';
 import { INVENTORY_SETTINGS, type InventorySettings } from '../settings.js';
+import { recordPermanentFailure } from './outbox-dead-sql.js';
 import { type OutboxRow, deleteFromOutbox, readOutbox } from './outbox-sql.js';
+import { type PublishFailure, classifyPublishFailure } from './publish-failure.js';
 
 const published = counter('fleet_inventory_events_total', 'Inventory events relayed from the outbox, by event and result', [
   'event',
@@ -18,11 +20,17 @@ const lag = histogram(
   [],
   [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
 );
+const dead = counter('fleet_inventory_outbox_dead_total', 'Outbox events JetStream refused for good, moved to inventory.outbox_dead', ['event']);
 const leading = gauge('fleet_inventory_outbox_relay_leader', '1 while this replica relays the outbox');
 
 const encoder = new TextEncoder();
 /** Backoff cap while publishing keeps failing (the rows wait in the table meanwhile). */
 const MAX_BACKOFF_MS = 5000;
+/**
+ * Permanent failures of one row before it is dead-lettered: more than one, so that an error
+ * misread as permanent once (a server mid-restart answering oddly) costs a retry, not an event.
+ */
+export const DEAD_AFTER_ATTEMPTS = 3;
 
 /**
  * Publishes the outbox to the events stream, oldest first, and deletes what JetStream
@@ -39,6 +47,11 @@ const MAX_BACKOFF_MS = 5000;
  * the stream's duplicate window. JetStream processes one connection's publishes in order, so the
  * acknowledged part of a batch is a prefix; only that prefix is deleted, and the rest is retried
  * from the first failure on.
+ *
+ * A row JetStream refuses for good (`classifyPublishFailure`: too large, invalid subject) would
+ * block every later event, so after `DEAD_AFTER_ATTEMPTS` such failures it is moved to
+ * `inventory.outbox_dead` and the relay goes on with the next row. Transient failures (NATS or
+ * the stream away) never dead-letter anything: they back off and retry the same row.
  *
  * Latency: a commit wakes the relay at once (`wake`); a replica that is not the leader wakes it
  * with a core NATS message on `<root>.svc.inventory.outbox-wake`. `OUTBOX_POLL_MS` is the safety
@@ -117,11 +130,35 @@ export class OutboxRelay {
       this.published += acked;
       await deleteFromOutbox(this.sql, rows.slice(0, acked).map((r) => r.seq));
       total += acked;
-      if (error) throw error;
+      if (error) {
+        const failure = classifyPublishFailure(error);
+        // Dead-lettered (or gone): the next read starts at the row behind it.
+        if (failure.kind === 'permanent' && (await this.failedForGood(rows[acked], failure))) continue;
+        throw error;
+      }
       if (rows.length < this.settings.outboxBatchSize) break;
     }
     this.failures = 0;
     return total;
+  }
+
+  /**
+   * Counts a permanent failure of `row`; true when the row has left the outbox (moved to the dead
+   * letters now, or already gone), false while it is still to be retried.
+   */
+  private async failedForGood(row: OutboxRow, failure: PublishFailure): Promise<boolean> {
+    const { moved, attempts } = await recordPermanentFailure(this.sql, row.seq, failure.reason, DEAD_AFTER_ATTEMPTS);
+    if (moved) {
+      dead.inc({ event: row.event });
+      this.logger.error('event refused by JetStream for good, moved to inventory.outbox_dead', {
+        event: row.event,
+        eventId: row.event_id,
+        seq: row.seq,
+        attempts,
+        error: failure.reason,
+      });
+    }
+    return moved || attempts === 0;
   }
 
   private wakeLocal(): void {
