@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,25 @@ import { REPO, freePort, spawnNode, stopProcess, type SpawnedProcess } from '../
 
 const run = promisify(execFile);
 
+/** The first of `count` consecutive free loopback ports (each checked by binding it). */
+async function freePortRun(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const base = await freePort();
+    if (base + count > 65_535) continue;
+    const free = await Promise.all(Array.from({ length: count }, (_, i) => canBind(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports`);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 /**
  * `npm start -- --demo 5` as a newcomer runs it: `fleetcore up` starts every service as its own
  * supervised process plus five simulated agents; the fleet is then seen through the HTTP gateway
@@ -26,11 +46,14 @@ describe('fleetcore up --demo', () => {
   let dnsPort: number;
   let stateDir: string;
   let token: string;
+  let metricsBase: number;
+  const metricsToken = 'e2e-metrics-token-0123456789';
 
   beforeAll(async () => {
     db = await createTestDatabase();
     port = await freePort();
     dnsPort = await freePort();
+    metricsBase = await freePortRun(4);
     stateDir = mkdtempSync(join(tmpdir(), 'fleetcore-up-'));
     platform = spawnNode(['bin/fleetcore.js', 'up', '--demo', '5', '--state-dir', stateDir], {
       NATS_URL: TEST_NATS_URL,
@@ -40,6 +63,8 @@ describe('fleetcore up --demo', () => {
       PORT: String(port),
       DNS_PORT: String(dnsPort),
       HEARTBEAT_INTERVAL_SECONDS: '2',
+      METRICS_PORT: String(metricsBase),
+      METRICS_TOKEN: metricsToken,
     });
     await eventually(() => platform.output().includes('fleetctl: export'), 60_000);
     token = readFileSync(join(stateDir, 'admin-token'), 'utf8').trim();
@@ -88,6 +113,18 @@ describe('fleetcore up --demo', () => {
     resolver.setServers([`127.0.0.1:${dnsPort}`]);
     const srv = await resolver.resolveSrv('_gateway._tcp.service.fleet');
     expect(srv.map((r) => r.port)).toContain(port);
+  });
+
+  it('gives each backend its own metrics port from METRICS_PORT, behind METRICS_TOKEN', async () => {
+    expect(platform.output()).toContain(`metrics:  inventory :${metricsBase}, updater :${metricsBase + 1}, config :${metricsBase + 2}, discovery :${metricsBase + 3}`);
+    for (let i = 0; i < 4; i++) {
+      const url = `http://127.0.0.1:${metricsBase + i}`;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${url}/metrics`)).status).toBe(401);
+      const metrics = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toMatch(/^# HELP /m);
+    }
   });
 
   it('rejects the API without the admin token', async () => {

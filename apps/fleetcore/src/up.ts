@@ -74,13 +74,14 @@ export async function up(options: UpOptions): Promise<void> {
   };
   const pretty = process.stdout.isTTY === true;
   const started = Date.now();
+  const metricsPorts = backendMetricsPorts(process.env.METRICS_PORT, backends);
   const processes: Supervised[] = chosen.map(
     (s) =>
       new Supervised(
         s.name,
         process.execPath,
         ['--import', otel, fileURLToPath(serviceModuleUrl(s))],
-        { ...baseEnv, OTEL_SERVICE_NAME: `fleetcore-${s.name}` },
+        { ...baseEnv, OTEL_SERVICE_NAME: `fleetcore-${s.name}`, ...(metricsPorts.has(s.name) ? { METRICS_PORT: String(metricsPorts.get(s.name)) } : {}) },
         pretty,
       ),
   );
@@ -93,6 +94,7 @@ export async function up(options: UpOptions): Promise<void> {
       `[fleetcore] platform starting: ${chosen.map((s) => s.name).join(', ')}${options.demoNodes ? ` + ${options.demoNodes} simulated agents` : ''}`,
       `[fleetcore] gateway:  http://127.0.0.1:${port}  (API docs: http://127.0.0.1:${port}/api/docs)`,
       `[fleetcore] fleetctl: export FLEETCTL_SERVER=http://127.0.0.1:${port} FLEETCTL_TOKEN=$(cat ${join(options.stateDir, 'admin-token')})`,
+      ...(metricsPorts.size ? [`[fleetcore] metrics:  ${[...metricsPorts].map(([name, p]) => `${name} :${p}`).join(', ')}`] : []),
       '',
     ].join('\n'),
   );
@@ -129,4 +131,15 @@ export async function up(options: UpOptions): Promise<void> {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   }
+}
+
+/**
+ * Every backend serves `/metrics` and `/healthz` on METRICS_PORT; in one `fleetcore up` they
+ * share a host, so from a base port each gets its own (base, base + 1, ... in service order).
+ */
+export function backendMetricsPorts(base: string | undefined, backends: readonly string[]): Map<string, number> {
+  const first = Number(base ?? 0);
+  if (!Number.isInteger(first) || first <= 0) return new Map();
+  if (first + backends.length - 1 > 65_535) throw new Error(`METRICS_PORT ${first} leaves no room for ${backends.length} services`);
+  return new Map(backends.map((name, i) => [name, first + i]));
 }
