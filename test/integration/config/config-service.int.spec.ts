@@ -169,6 +169,27 @@ describe('config service with real PostgreSQL, NATS and inventory', () => {
     }
   });
 
+  it('keeps drift reported after an ack even when that older ack is stored later', async () => {
+    const b: Bundle = await h.bundle('db-1');
+    const t = Date.now() + 60_000;
+    await h.report('db-1', {
+      v: 1,
+      kind: 'drift',
+      revision: b.revision,
+      hash: b.hash,
+      ok: true,
+      drift: [{ path: '/etc/app.conf', expected: 'a'.repeat(64), found: 'b'.repeat(64) }],
+      at: new Date(t + 2).toISOString(),
+    });
+    await eventually(async () => (await h.call<NodeConfigStatus>(v.nodeStatus, { nodeId: 'db-1' })).drift.length === 1);
+    await h.report('db-1', { v: 1, kind: 'apply', revision: b.revision, hash: b.hash, ok: true, files: [], at: new Date(t + 1).toISOString() });
+    const s = await eventually(async () => {
+      const x = await h.call<NodeConfigStatus>(v.nodeStatus, { nodeId: 'db-1' });
+      return x.inSync ? x : undefined;
+    });
+    expect(s.drift).toHaveLength(1);
+  });
+
   it('shows history and diffs, and rolls back by publishing an earlier revision as a new one', async () => {
     const diff = await h.call<{ changes: Array<{ path: string; change: string }> }>(v.diff, { from: 1, to: 2 });
     expect(diff.changes).toEqual([expect.objectContaining({ path: '/etc/motd', change: 'added' })]);

@@ -41,6 +41,7 @@ export class ReportConsumer {
       // locked in node order), so several batches are written at once after a fleet-wide publish.
       concurrency: this.settings.reportConcurrency,
       ackWaitMs: 10_000,
+      requireNodeId: true,
       handler: (items) => this.store(items),
     });
   }
@@ -67,7 +68,8 @@ export class ReportConsumer {
            "last_files" = EXCLUDED."last_files", "last_at" = EXCLUDED."last_at",
            "applied_revision" = CASE WHEN EXCLUDED."last_ok" THEN EXCLUDED."last_revision" ELSE r."applied_revision" END,
            "applied_hash" = CASE WHEN EXCLUDED."last_ok" THEN EXCLUDED."last_hash" ELSE r."applied_hash" END,
-           "drift" = CASE WHEN EXCLUDED."last_ok" THEN '[]'::jsonb ELSE r."drift" END
+           -- A good apply clears drift, but not drift reported after it (batches run concurrently).
+           "drift" = CASE WHEN EXCLUDED."last_ok" AND (r."drift_at" IS NULL OR r."drift_at" <= EXCLUDED."last_at") THEN '[]'::jsonb ELSE r."drift" END
          WHERE r."last_at" IS NULL OR r."last_at" <= EXCLUDED."last_at"
          RETURNING r."node_id"`,
         [
@@ -80,9 +82,11 @@ export class ReportConsumer {
         ],
       );
       reports.inc({ kind: 'apply', result: 'stored' }, updated.length);
-      const ok = applies.filter((a) => a.report.ok);
+      // Events only for what was stored: not for unknown nodes, nor reports older than the row.
+      const stored = new Set(updated.map((u) => u.node_id));
+      const ok = applies.filter((a) => a.report.ok && stored.has(a.nodeId));
       if (ok.length) void this.events.emit(CONFIG_EVENTS.applied, { nodes: ok.map((a) => ({ nodeId: a.nodeId, revision: a.report.revision, hash: a.report.hash })) });
-      for (const a of applies.filter((x) => !x.report.ok)) {
+      for (const a of applies.filter((x) => !x.report.ok && stored.has(x.nodeId))) {
         void this.events.emit(CONFIG_EVENTS.applyFailed, {
           nodeId: a.nodeId,
           revision: a.report.revision,
@@ -92,17 +96,19 @@ export class ReportConsumer {
       }
     }
     if (drifts.length) {
-      await this.db.query(
+      const updated = await this.db.query<{ node_id: string }>(
         `INSERT INTO "config"."node_reports" AS r ("node_id", "drift", "drift_at")
          SELECT u.i, u.d::jsonb, u.at FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(i, d, at)
          WHERE EXISTS (SELECT 1 FROM "config"."nodes" n WHERE n."node_id" = u.i)
          ORDER BY u.i
          ON CONFLICT ("node_id") DO UPDATE SET "drift" = EXCLUDED."drift", "drift_at" = EXCLUDED."drift_at"
-         WHERE r."drift_at" IS NULL OR r."drift_at" <= EXCLUDED."drift_at"`,
+         WHERE r."drift_at" IS NULL OR r."drift_at" <= EXCLUDED."drift_at"
+         RETURNING r."node_id"`,
         [drifts.map((d) => d.nodeId), drifts.map((d) => JSON.stringify(d.report.drift)), drifts.map((d) => d.report.at)],
       );
-      reports.inc({ kind: 'drift', result: 'stored' }, drifts.length);
-      for (const d of drifts) {
+      reports.inc({ kind: 'drift', result: 'stored' }, updated.length);
+      const stored = new Set(updated.map((u) => u.node_id));
+      for (const d of drifts.filter((x) => stored.has(x.nodeId))) {
         void this.events.emit(CONFIG_EVENTS.drift, { nodeId: d.nodeId, revision: d.report.revision, drift: d.report.drift, remediated: d.report.remediated });
       }
     }

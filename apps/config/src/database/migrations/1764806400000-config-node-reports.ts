@@ -31,7 +31,8 @@ export class ConfigNodeReports1764806400000 implements MigrationInterface {
       SELECT "node_id", "applied_revision", "applied_hash", "last_ok", "last_revision", "last_hash", "last_files", "last_at", "drift", "drift_at"
       FROM "config"."nodes"
       WHERE "last_at" IS NOT NULL OR "drift_at" IS NOT NULL`);
-    await q.query(`CREATE INDEX "node_reports_applied_revision_idx" ON "config"."node_reports" ("applied_revision")`);
+    // No index on applied_revision: nothing looks rows up by it (status scans), and without one
+    // every ack during a fleet-wide publish is a HOT update.
     await q.query(`DROP INDEX "config"."nodes_applied_revision_idx"`);
     for (const c of ['applied_revision', 'applied_hash', 'last_ok', 'last_revision', 'last_hash', 'last_files', 'last_at', 'drift', 'drift_at']) {
       await q.query(`ALTER TABLE "config"."nodes" DROP COLUMN "${c}"`);
