@@ -44,6 +44,8 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
   private lastDrift = '[]';
   private stopped = false;
   private seq = 0;
+  /** The state-file write in flight, if the ack did not wait for it. */
+  private saving: Promise<void> = Promise.resolve();
   /** The last failed apply's report, repeated when the service asks again about that content. */
   private lastFailure?: Omit<ConfigReportInput, 'v' | 'at'>;
 
@@ -90,6 +92,7 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
     clearInterval(this.resyncTimer);
     this.sub?.unsubscribe();
     await this.chain;
+    await this.saving;
   }
 
   /** For tests and the simulator: what this node holds. */
@@ -146,6 +149,7 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
     }
     const outcome = await applyBundle(bundle, this.state, this.deps!);
     this.state = outcome.state;
+    await this.saving;
     await this.stateFile!.save(this.state);
     const failed = outcome.files.filter((f) => !['written', 'unchanged', 'removed'].includes(f.result));
     if (failed.length) this.ctx!.logger.warn('config applied with problems', { revision: bundle.revision, failed });
@@ -158,8 +162,9 @@ export class ConfigFeature implements AgentFeature<ConfigFeatureConfig> {
   private acknowledgeRevision(revision: number): void {
     if (revision !== this.state.revision) {
       this.state = { ...this.state, revision, bundle: this.state.bundle && { ...this.state.bundle, revision } };
-      // Only the revision number changed: losing it in a crash costs one re-ack, so no wait here.
-      void this.stateFile!.save(this.state).catch((err: Error) => this.ctx?.logger.warn('cannot save config state', { error: err.message }));
+      // Only the revision number changed: losing it in a crash costs one re-ack, so the ack does
+      // not wait for it; saves still happen one after another, so an older state never lands last.
+      this.saving = this.saving.then(() => this.stateFile!.save(this.state)).catch((err: Error) => this.ctx?.logger.warn('cannot save config state', { error: err.message }));
     }
     this.report({ kind: 'apply', revision, hash: this.state.hash, ok: true, files: [], reloads: [] });
   }
