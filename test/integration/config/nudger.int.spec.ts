@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configVerbs as v, type Bundle, type ConfigNotice } from '#contracts/config';
+import { configVerbs as v, type Bundle, type ConfigNotice, type FleetStatus } from '#contracts/config';
 import { eventually } from '../../support/infra.js';
 import { ConfigHarness, hello } from './support.js';
 
@@ -59,5 +59,34 @@ describe('config nudger: nodes whose ack did not arrive are asked again', () => 
     await eventually(async () => (await h.sql<{ nudges: number; nudged_at: Date | null }>(`SELECT nudges, nudged_at FROM config.nodes WHERE node_id = 'silent' AND desired_revision = 2`))[0]);
     const [row] = await h.sql<{ nudges: number; nudged_at: Date | null }>(`SELECT nudges, nudged_at FROM config.nodes WHERE node_id = 'silent'`);
     expect(row.nudges).toBeLessThanOrEqual(1); // reset by the publish (a nudge may already have followed)
+  });
+
+  it('holds nudges while a deployment change is still being written, and recomputes a deployment left behind', async () => {
+    // A publish caught between its generation bump and the end of its row rewrite.
+    await h.sql(`UPDATE config.deployment SET generation = reconciled_generation + 1, generation_at = now()`);
+    expect((await h.call<FleetStatus>(v.status, {})).reconciling).toBe(true);
+    await h.sql(`UPDATE config.nodes SET desired_at = now() - interval '1 hour', nudged_at = NULL, nudges = 0 WHERE node_id = 'silent'`);
+    await h.sql(`DELETE FROM config.node_reports WHERE node_id = 'silent'`);
+    const before = nudges(seen.silent).length;
+    await sleep(1000);
+    expect(nudges(seen.silent).length).toBe(before);
+
+    // The replica doing it died: after a while the elected nudger recomputes the rows itself.
+    await h.sql(`UPDATE config.deployment SET generation_at = now() - interval '10 minutes'`);
+    await eventually(async () => !(await h.call<FleetStatus>(v.status, {})).reconciling, 10_000);
+    await eventually(() => nudges(seen.silent).length > before, 10_000);
+  });
+
+  it('counts a node that never reported anything as silent, not pending, once the grace has passed', async () => {
+    await h.sayHello(hello('featureless'));
+    await eventually(async () => (await h.sql(`SELECT 1 FROM config.nodes WHERE node_id = 'featureless'`)).length === 1);
+    const early = await h.call<FleetStatus>(v.status, {});
+    // 'silent' (its report row was deleted above) already; 'featureless' is still new, so pending.
+    expect(early.silent).toBe(1);
+    const later = await eventually(async () => {
+      const f = await h.call<FleetStatus>(v.status, {});
+      return f.silent === 2 ? f : undefined;
+    }, 5000);
+    expect(later.pending).toBe(early.pending - 1);
   });
 });

@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { createConfigDataSource, migrateConfigDatabase } from '../../../apps/config/src/database/data-source.js';
 import { createTestDatabase } from '../../support/infra.js';
 
-const MIGRATIONS = ['ConfigInit1764201600000', 'ConfigNodeReports1764806400000', 'ConfigNudges1764810000000'];
+const MIGRATIONS = ['ConfigInit1764201600000', 'ConfigNodeReports1764806400000', 'ConfigNudges1764810000000', 'ConfigDeploymentGeneration1764813600000', 'ConfigNodesKnownSince1764817200000'];
 
 describe('config database schema', () => {
   let db: { url: string; drop: () => Promise<void> };
@@ -22,8 +22,7 @@ describe('config database schema', () => {
     await ds.query('CREATE SCHEMA IF NOT EXISTS "config"');
     // Only the first migration, with a node that has acknowledged and one that never reported.
     await ds.runMigrations({ transaction: 'each' });
-    await ds.undoLastMigration();
-    await ds.undoLastMigration();
+    for (let i = 1; i < MIGRATIONS.length; i++) await ds.undoLastMigration();
     await ds.query(`INSERT INTO config.nodes (node_id, "group", applied_revision, applied_hash, last_ok, last_revision, last_hash, last_files, last_at, drift)
       VALUES ('n1', 'default', 3, 'h3', true, 3, 'h3', '[]', now(), '[{"path":"/etc/a"}]'), ('n2', 'default', NULL, NULL, NULL, NULL, NULL, NULL, NULL, '[]')`);
 
@@ -34,8 +33,7 @@ describe('config database schema', () => {
     const columns = await ds.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'config' AND table_name = 'nodes'`);
     expect(columns.map((c: { column_name: string }) => c.column_name)).not.toContain('applied_revision');
 
-    await ds.undoLastMigration();
-    await ds.undoLastMigration();
+    for (let i = 1; i < MIGRATIONS.length; i++) await ds.undoLastMigration();
     expect(await ds.query('SELECT node_id, applied_revision, last_ok FROM config.nodes ORDER BY node_id')).toEqual([
       { node_id: 'n1', applied_revision: 3, last_ok: true },
       { node_id: 'n2', applied_revision: null, last_ok: null },

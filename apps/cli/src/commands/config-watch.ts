@@ -16,9 +16,11 @@ const n = (x: number) => x.toLocaleString('en-US');
 
 /**
  * Every node's stored desired state follows the deployment (stable, canary). Right after a
- * publish it does not yet, and the nodes still in sync with the old revision must not count.
+ * publish it does not yet (the service says `reconciling`), and the nodes still in sync with the
+ * old revision must not count.
  */
 export function desiredCaughtUp(f: FleetStatus): boolean {
+  if (f.reconciling) return false;
   const current = (f.byDesiredRevision[String(f.stableRevision)] ?? 0) + (f.canary ? (f.byDesiredRevision[String(f.canary.revision)] ?? 0) : 0);
   return current === f.nodes;
 }
@@ -28,13 +30,13 @@ export function desiredCaughtUp(f: FleetStatus): boolean {
  * yet, against the whole fleet. Pure, for the specs.
  */
 export function renderConfigProgress(f: FleetStatus, elapsedMs: number): string[] {
-  const failedNow = Math.max(0, f.nodes - f.inSync - f.pending);
+  const failedNow = Math.max(0, f.nodes - f.inSync - f.pending - f.silent);
   const fraction = f.nodes ? f.inSync / f.nodes : 1;
   const target = f.canary ? `stable ${f.stableRevision}, canary ${f.canary.revision} on ${n(f.canary.nodes)} node(s)` : `revision ${f.stableRevision}`;
   const lines = [
     `config ${target} — ${formatDuration(elapsedMs)}${desiredCaughtUp(f) ? '' : ' (nodes still being told)'}`,
     `${progressBar(fraction, 30)} ${n(f.inSync)}/${n(f.nodes)} applied (${formatPercent(fraction)})`,
-    `failed ${n(failedNow)}, waiting ${n(f.pending)}, drifted ${n(f.drifted)}`,
+    `failed ${n(failedNow)}, waiting ${n(f.pending)}, drifted ${n(f.drifted)}${f.silent ? `, silent ${n(f.silent)} (never reported: no config feature?)` : ''}`,
   ];
   const revisions = Object.entries(f.byAppliedRevision).sort(([a], [b]) => (a === 'none' ? 1 : b === 'none' ? -1 : Number(b) - Number(a)));
   lines.push(`applied revisions: ${revisions.map(([r, count]) => `${r}: ${n(count)}`).join(', ') || '-'}`);
@@ -69,13 +71,14 @@ export async function followConfig(ctx: CommandContext): Promise<number> {
   });
   view.done();
   const f = last!;
-  const failed = Math.max(0, f.nodes - f.inSync - f.pending);
+  const failed = Math.max(0, f.nodes - f.inSync - f.pending - f.silent);
   const done = desiredCaughtUp(f) && f.pending === 0;
   if (why === 'interrupted') ctx.note('stopped following; the nodes carry on');
   else if (!done) {
     ctx.note(`timed out after ${formatDuration(timeoutMs)}: ${n(f.pending)} node(s) have not answered yet (offline nodes converge when they return)`);
   }
   if (failed > 0) ctx.note(`${n(failed)} node(s) failed to apply; see fleetctl config status <node>`);
+  if (f.silent > 0) ctx.note(`${n(f.silent)} node(s) never reported any config state (agents without the config feature?); not waited for`);
   return done && failed === 0 ? 0 : 3;
 }
 

@@ -5,6 +5,8 @@ import { CONFIG_ENTITIES } from './entities.js';
 import { ConfigInit1764201600000 } from './migrations/1764201600000-config-init.js';
 import { ConfigNodeReports1764806400000 } from './migrations/1764806400000-config-node-reports.js';
 import { ConfigNudges1764810000000 } from './migrations/1764810000000-config-nudges.js';
+import { ConfigDeploymentGeneration1764813600000 } from './migrations/1764813600000-config-deployment-generation.js';
+import { ConfigNodesKnownSince1764817200000 } from './migrations/1764817200000-config-nodes-known-since.js';
 
 export const CONFIG_SCHEMA = 'config';
 
@@ -13,7 +15,7 @@ export function createConfigDataSource(url: string, poolSize = 10): DataSource {
     url,
     schema: CONFIG_SCHEMA,
     entities: CONFIG_ENTITIES,
-    migrations: [ConfigInit1764201600000, ConfigNodeReports1764806400000, ConfigNudges1764810000000],
+    migrations: [ConfigInit1764201600000, ConfigNodeReports1764806400000, ConfigNudges1764810000000, ConfigDeploymentGeneration1764813600000, ConfigNodesKnownSince1764817200000],
     poolSize,
     applicationName: 'fleetcore-config',
   });

@@ -162,6 +162,10 @@ export class DesiredStateService {
         [chunk.map((c) => c.nodeId), chunk.map((c) => c.revision), chunk.map((c) => c.hash), chunk.map((c) => c.canary)],
       );
     }
+    // Every node's row now follows this deployment generation (a later one may be queued).
+    if (!ids) {
+      await this.db.query('UPDATE "config"."deployment" SET "reconciled_generation" = greatest("reconciled_generation", $1) WHERE "id" = 1', [deployment.generation]);
+    }
     stop();
     if (!ids) {
       const ms = (a: number, b: number) => Math.round(b - a);

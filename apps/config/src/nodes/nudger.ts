@@ -4,7 +4,9 @@ import { MessageBus } from '#lib/messaging';
 import { ElectedLoop } from '#lib/persistence';
 import { JsonLogger, counter } from '#lib/telemetry';
 import { Db } from '../database/data-source.js';
+import { RevisionStore } from '../revisions/revision-store.js';
 import { CONFIG_SETTINGS, type ConfigSettings } from '../settings.js';
+import { DesiredStateService } from './desired-state.service.js';
 
 const nudged = counter('fleet_config_nudges_total', 'Desired-state notices re-sent to nodes whose ack had not arrived');
 
@@ -29,6 +31,8 @@ export class Nudger {
     @Inject(Db) private readonly db: Db,
     @Inject(MessageBus) private readonly bus: MessageBus,
     @Inject(CONFIG_SETTINGS) private readonly settings: ConfigSettings,
+    @Inject(RevisionStore) private readonly store: RevisionStore,
+    @Inject(DesiredStateService) private readonly desired: DesiredStateService,
   ) {}
 
   start(): void {
@@ -51,6 +55,13 @@ export class Nudger {
 
   /** One pass: re-notices every node that is due; returns how many. */
   async pass(): Promise<number> {
+    // A replica that died while rewriting every node's desired rows left them behind the
+    // deployment; after a generous wait, this replica recomputes them (unchanged rows cost nothing).
+    const d = await this.store.deployment();
+    if (d.generation > d.reconciledGeneration && Date.now() - d.generationAt.getTime() > Math.max(60_000, 2 * this.settings.nudge.intervalMs)) {
+      this.logger.warn('desired state lags the deployment; recomputing it', { generation: d.generation, reconciled: d.reconciledGeneration });
+      await this.desired.requestReconcile();
+    }
     let total = 0;
     for (;;) {
       const due = await this.claimDue();
@@ -77,6 +88,9 @@ export class Nudger {
        FROM (
          SELECT c."node_id" FROM "config"."nodes" c LEFT JOIN "config"."node_reports" r USING ("node_id")
          WHERE c."desired_revision" IS NOT NULL
+           -- Not while a deployment change is still being written to the rows: a stale nudge could
+           -- overtake the new notice.
+           AND (SELECT d."generation" = d."reconciled_generation" FROM "config"."deployment" d WHERE d."id" = 1)
            AND c."desired_at" < now() - make_interval(secs => $1 / 1000.0)
            AND (r."applied_revision" IS DISTINCT FROM c."desired_revision" OR r."applied_hash" IS DISTINCT FROM c."desired_hash")
            AND (r."last_ok" IS DISTINCT FROM false OR r."last_hash" IS DISTINCT FROM c."desired_hash")

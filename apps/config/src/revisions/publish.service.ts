@@ -74,7 +74,7 @@ export class PublishService {
       if (d.canary_revision === null) throw new FleetError('conflict', 'no canary is in progress');
       await q(
         `UPDATE "config"."deployment" SET "stable_revision" = "canary_revision", "canary_revision" = NULL, "canary_previous" = NULL,
-           "canary_selector" = NULL, "canary_percent" = NULL, "canary_started_at" = NULL WHERE "id" = 1`,
+           "canary_selector" = NULL, "canary_percent" = NULL, "canary_started_at" = NULL, "generation" = "generation" + 1, "generation_at" = now() WHERE "id" = 1`,
       );
       return d.canary_revision;
     });
@@ -92,7 +92,7 @@ export class PublishService {
       if (d.canary_revision === null) throw new FleetError('conflict', 'no canary is in progress');
       await q(
         `UPDATE "config"."deployment" SET "canary_revision" = NULL, "canary_previous" = NULL, "canary_selector" = NULL,
-           "canary_percent" = NULL, "canary_started_at" = NULL WHERE "id" = 1`,
+           "canary_percent" = NULL, "canary_started_at" = NULL, "generation" = "generation" + 1, "generation_at" = now() WHERE "id" = 1`,
       );
       return { revision: d.canary_revision, restored: d.stable_revision };
     });
@@ -153,11 +153,11 @@ export class PublishService {
     if (canary) {
       await q(
         `UPDATE "config"."deployment" SET "canary_revision" = $1, "canary_previous" = "stable_revision", "canary_selector" = $2,
-           "canary_percent" = $3, "canary_started_at" = now() WHERE "id" = 1`,
+           "canary_percent" = $3, "canary_started_at" = now(), "generation" = "generation" + 1, "generation_at" = now() WHERE "id" = 1`,
         [revision, canary.selector ?? null, canary.percent ?? null],
       );
     } else {
-      await q('UPDATE "config"."deployment" SET "stable_revision" = $1 WHERE "id" = 1', [revision]);
+      await q(`UPDATE "config"."deployment" SET "stable_revision" = $1, "generation" = "generation" + 1, "generation_at" = now() WHERE "id" = 1`, [revision]);
     }
   }
 

@@ -15,6 +15,11 @@ interface RevisionRow {
 
 export interface DeploymentState {
   stableRevision: number;
+  /** Bumped by every change of the deployment; see `reconciledGeneration`. */
+  generation: number;
+  /** The generation whose desired rows were all written (they lag while it is lower). */
+  reconciledGeneration: number;
+  generationAt: Date;
   canary: { revision: number; previousRevision: number; selector: string | null; percent: number | null; startedAt: Date } | null;
 }
 
@@ -86,9 +91,15 @@ export class RevisionStore {
       canary_selector: string | null;
       canary_percent: number | null;
       canary_started_at: Date | null;
+      generation: number;
+      reconciled_generation: number;
+      generation_at: Date;
     }>('SELECT * FROM "config"."deployment" WHERE "id" = 1');
     return {
       stableRevision: d.stable_revision,
+      generation: d.generation,
+      reconciledGeneration: d.reconciled_generation,
+      generationAt: d.generation_at,
       canary:
         d.canary_revision === null
           ? null

@@ -3,6 +3,7 @@ import { FleetError } from '#contracts/common';
 import { withDriftKinds, type DriftEntry, type FileResult, type FleetStatus, type NodeConfigStatus } from '#contracts/config';
 import { Db } from '../database/data-source.js';
 import { RevisionStore } from '../revisions/revision-store.js';
+import { CONFIG_SETTINGS, type ConfigSettings } from '../settings.js';
 
 interface StatusRow {
   node_id: string;
@@ -32,6 +33,7 @@ export class StatusService {
   constructor(
     @Inject(Db) private readonly db: Db,
     @Inject(RevisionStore) private readonly store: RevisionStore,
+    @Inject(CONFIG_SETTINGS) private readonly settings: ConfigSettings,
   ) {}
 
   async node(nodeId: string): Promise<NodeConfigStatus> {
@@ -47,15 +49,18 @@ export class StatusService {
 
   async fleet(): Promise<FleetStatus> {
     const [[totals], applied, desired, latest, deployment] = await Promise.all([
-      this.db.query<{ nodes: number; in_sync: number; drifted: number; failed: number; pending: number; canary_nodes: number }>(
+      this.db.query<{ nodes: number; in_sync: number; drifted: number; failed: number; pending: number; silent: number; canary_nodes: number }>(
         `SELECT count(*)::int AS nodes,
            count(*) FILTER (WHERE r."applied_revision" = n."desired_revision" AND r."applied_hash" = n."desired_hash")::int AS in_sync,
            count(*) FILTER (WHERE r."drift" <> '[]'::jsonb)::int AS drifted,
            count(*) FILTER (WHERE r."last_ok" = false)::int AS failed,
            count(*) FILTER (WHERE NOT coalesce(r."applied_revision" = n."desired_revision" AND r."applied_hash" = n."desired_hash", false)
-                              AND NOT coalesce(r."last_ok" = false AND r."last_hash" = n."desired_hash", false))::int AS pending,
+                              AND NOT coalesce(r."last_ok" = false AND r."last_hash" = n."desired_hash", false)
+                              AND NOT (r."node_id" IS NULL AND n."known_since" < now() - make_interval(secs => $1 / 1000.0)))::int AS pending,
+           count(*) FILTER (WHERE r."node_id" IS NULL AND n."known_since" < now() - make_interval(secs => $1 / 1000.0))::int AS silent,
            count(*) FILTER (WHERE n."canary")::int AS canary_nodes
          FROM "config"."nodes" n LEFT JOIN "config"."node_reports" r USING ("node_id")`,
+        [this.settings.nudge.graceMs],
       ),
       this.db.query<{ r: string; n: number }>(`SELECT coalesce(r."applied_revision"::text, 'none') AS r, count(*)::int AS n
          FROM "config"."nodes" n LEFT JOIN "config"."node_reports" r USING ("node_id") GROUP BY 1`),
@@ -81,6 +86,8 @@ export class StatusService {
       drifted: totals.drifted,
       failed: totals.failed,
       pending: totals.pending,
+      silent: totals.silent,
+      reconciling: deployment.generation > deployment.reconciledGeneration,
       byAppliedRevision: Object.fromEntries(applied.map((r) => [r.r, r.n])),
       byDesiredRevision: Object.fromEntries(desired.map((r) => [r.r, r.n])),
     };

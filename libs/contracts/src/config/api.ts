@@ -149,6 +149,13 @@ export const fleetStatusSchema = z.object({
    * it failing. What `config watch` waits for (offline nodes stay here until they return).
    */
   pending: z.number().int(),
+  /**
+   * Nodes that never reported anything since they became known, longer ago than the ack grace:
+   * most likely agents without the config feature (or unreachable since). Not in `pending`.
+   */
+  silent: z.number().int(),
+  /** The desired rows are still being rewritten after a deployment change (publish, canary, …). */
+  reconciling: z.boolean(),
   /** Nodes per applied revision (`none` = never acknowledged). */
   byAppliedRevision: z.record(z.string(), z.number().int()),
   byDesiredRevision: z.record(z.string(), z.number().int()),
