@@ -4,6 +4,7 @@ import { jetstreamManager, DeliverPolicy, AckPolicy } from '@nats-io/jetstream';
 import { FleetError } from '#contracts/common';
 import { bundleHash, configVerbs as v, type Bundle, type FleetStatus, type NodeConfigStatus, type RevisionView } from '#contracts/config';
 import { eventually } from '../../support/infra.js';
+import { InventorySync } from '../../../apps/config/src/nodes/inventory-sync.js';
 import { ConfigHarness, hello } from './support.js';
 
 const author = 'alice';
@@ -188,6 +189,13 @@ describe('config service with real PostgreSQL, NATS and inventory', () => {
       return x.inSync ? x : undefined;
     });
     expect(s.drift).toHaveLength(1);
+  });
+
+  it('forgets at resync nodes the inventory no longer has, and keeps the rest', async () => {
+    await h.sql(`INSERT INTO config.nodes (node_id, "group", facts_at) VALUES ('long-gone', 'default', now() - interval '1 hour')`);
+    const known = await h.config.app.get(InventorySync).resync();
+    expect(known).toBe(3);
+    expect(await h.sql(`SELECT node_id FROM config.nodes ORDER BY node_id`)).toEqual([{ node_id: 'db-1' }, { node_id: 'web-1' }, { node_id: 'web-2' }]);
   });
 
   it('shows history and diffs, and rolls back by publishing an earlier revision as a new one', async () => {

@@ -91,8 +91,27 @@ export class DesiredStateService {
     });
   }
 
-  async removeNodes(ids: string[]): Promise<void> {
-    if (ids.length) await this.db.query('DELETE FROM "config"."nodes" WHERE "node_id" = ANY($1::text[])', [ids]);
+  /** Forgets decommissioned nodes, in turn with the facts updates (never overtaking one). */
+  removeNodes(ids: string[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    return this.enqueue(async () => {
+      await this.db.query('DELETE FROM "config"."nodes" WHERE "node_id" = ANY($1::text[])', [ids]);
+    });
+  }
+
+  /**
+   * After a full resync: forgets nodes the inventory no longer has that were last refreshed
+   * before the resync began (a decommission event missed, or a resync's stale list that put a
+   * just-removed node back). Returns how many.
+   */
+  pruneNodes(keep: string[], refreshedBefore: Date): Promise<number> {
+    return this.enqueue(async () => {
+      const gone = await this.db.query<{ node_id: string }>(
+        'DELETE FROM "config"."nodes" WHERE "facts_at" < $1 AND NOT ("node_id" = ANY($2::text[])) RETURNING "node_id"',
+        [refreshedBefore, keep],
+      );
+      return gone.length;
+    });
   }
 
   /**
@@ -122,7 +141,7 @@ export class DesiredStateService {
     return { revision, canary: isCanary, compiled: await this.store.compiled(revision) };
   }
 
-  private enqueue(fn: () => Promise<void>): Promise<void> {
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn);
     this.queue = run.catch((err: Error) => this.logger.error('desired-state recomputation failed', err));
     return run;

@@ -5,6 +5,7 @@ import { INVENTORY, nodeViewSchema } from '#contracts/inventory';
 import { MessageBus, consumeBatches, matchAllNodes } from '#lib/messaging';
 import { ElectedLoop } from '#lib/persistence';
 import { JsonLogger } from '#lib/telemetry';
+import { Db } from '../database/data-source.js';
 import { CONFIG_SETTINGS, type ConfigSettings } from '../settings.js';
 import { DesiredStateService } from './desired-state.service.js';
 
@@ -27,6 +28,7 @@ export class InventorySync {
     @Inject(MessageBus) private readonly bus: MessageBus,
     @Inject(DesiredStateService) private readonly desired: DesiredStateService,
     @Inject(CONFIG_SETTINGS) private readonly settings: ConfigSettings,
+    @Inject(Db) private readonly db: Db,
   ) {}
 
   async start(): Promise<void> {
@@ -77,8 +79,14 @@ export class InventorySync {
   /** Re-reads every node's facts from the inventory. */
   async resync(): Promise<number> {
     try {
+      const [{ started }] = await this.db.query<{ started: Date }>('SELECT now() AS started');
       const nodes = await matchAllNodes(this.bus, {}, { timeoutMs: 30_000 });
       await this.desired.upsertFacts(nodes.map((n) => ({ nodeId: n.id, group: n.group, labels: n.labels })));
+      // An empty answer is more likely a misconfigured inventory than a fleet gone at once.
+      if (nodes.length > 0) {
+        const pruned = await this.desired.pruneNodes(nodes.map((n) => n.id), started);
+        if (pruned) this.logger.info('forgot nodes the inventory no longer has', { nodes: pruned });
+      }
       return nodes.length;
     } catch (err) {
       this.logger.warn('resync from inventory failed; will retry', { error: (err as Error).message });
