@@ -152,6 +152,12 @@ describe('config service with real PostgreSQL, NATS and inventory', () => {
     // A publish rewriting every desired row, caught mid-transaction: its row locks are held.
     const publish = new pg.Client({ connectionString: h.dbUrl });
     await publish.connect();
+    // node.applied events name the nodes whose acks were stored, and only those.
+    const announced: string[] = [];
+    const events = h.nc.subscribe(h.client.subjects.event('config', 'node.applied'), {
+      callback: (_e, m) => void announced.push(...(m.json() as { data: { nodes: Array<{ nodeId: string }> } }).data.nodes.map((n) => n.nodeId)),
+    });
+    await h.nc.flush();
     try {
       await publish.query('BEGIN');
       await publish.query('UPDATE config.nodes SET desired_at = now()');
@@ -164,7 +170,10 @@ describe('config service with real PostgreSQL, NATS and inventory', () => {
       });
       expect(stored).toMatchObject({ appliedRevision: b.revision, appliedHash: b.hash });
       expect(await h.sql(`SELECT 1 FROM config.node_reports WHERE node_id = 'ghost-1'`)).toEqual([]);
+      await eventually(() => announced.includes('web-2'));
+      expect(announced).not.toContain('ghost-1');
     } finally {
+      events.unsubscribe();
       await publish.query('ROLLBACK').catch(() => undefined);
       await publish.end();
     }
