@@ -161,9 +161,22 @@ export class MessageBus {
 
   /** Sends a request and returns the reply's data, or throws the typed error it carried. */
   async request<T = unknown>(subject: string, body: unknown, timeoutMs = 5000): Promise<T> {
-    let msg: Msg;
+    const msg = await this.requestRaw(subject, body, timeoutMs);
+    const decoded = decodeJson(msg.data);
+    if (!decoded.ok) throw new FleetError('internal', `reply on ${subject} is not JSON`);
+    const reply = replySchema.safeParse(decoded.value);
+    if (!reply.success) throw new FleetError('internal', `reply on ${subject} is not a Fleetcore reply`);
+    if (!reply.data.ok) throw FleetError.from(reply.data.error);
+    return reply.data.data as T;
+  }
+
+  /**
+   * Sends a request and returns the reply message unparsed (for relaying its bytes as they are);
+   * no responders, a timeout or a failed request become the same typed errors as `request`'s.
+   */
+  async requestRaw(subject: string, body: unknown, timeoutMs = 5000): Promise<Msg> {
     try {
-      msg = await this.nc.request(subject, encodeJson(body), { timeout: timeoutMs, headers: this.traceHeaders() });
+      return await this.nc.request(subject, encodeJson(body), { timeout: timeoutMs, headers: this.traceHeaders() });
     } catch (err) {
       const text = String((err as Error).message ?? err);
       if (/no responders/i.test(text) || (err as Error).name === 'NoRespondersError') {
@@ -172,12 +185,6 @@ export class MessageBus {
       if (/timeout/i.test(text)) throw new FleetError('timeout', `no reply on ${subject} within ${timeoutMs} ms`);
       throw new FleetError('unavailable', `request on ${subject} failed: ${text}`);
     }
-    const decoded = decodeJson(msg.data);
-    if (!decoded.ok) throw new FleetError('internal', `reply on ${subject} is not JSON`);
-    const reply = replySchema.safeParse(decoded.value);
-    if (!reply.success) throw new FleetError('internal', `reply on ${subject} is not a Fleetcore reply`);
-    if (!reply.data.ok) throw FleetError.from(reply.data.error);
-    return reply.data.data as T;
   }
 
   publish(subject: string, body: unknown): void {

@@ -38,7 +38,7 @@ describe('agent config feature: answering notices', () => {
     await ensureReportStream(bus);
     bus.nc.subscribe(bus.subjects.agentReport(nodeId, 'config'), { callback: (_e, m) => void reports.push(configReportSchema.parse(m.json())) });
     served = bundleOf(1, [{ path: join(managed, 'app.conf'), content: 'one\n' }]);
-    bus.nc.subscribe(bus.subjects.agent(nodeId, CONFIG_BUNDLE_VERB), { callback: (_e, m) => m.respond(encodeJson({ ok: true, data: served })) });
+    bus.nc.subscribe(bus.subjects.agent(nodeId, CONFIG_BUNDLE_VERB), { callback: (_e, m) => void m.respond(encodeJson({ ok: true, data: served })) });
     await bus.nc.flush();
     feature = configFeature();
     await feature.start(

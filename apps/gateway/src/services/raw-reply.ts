@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import { FleetError } from '#contracts/common';
-import { encodeJson, type MessageBus } from '#lib/messaging';
+import type { MessageBus } from '#lib/messaging';
 
 const OK_PREFIX = Buffer.from('{"ok":true,"data":');
 const INDEX_AT_START = /^\{"index":(\d+)[,}]/;
@@ -13,17 +13,7 @@ const INDEX_AT_START = /^\{"index":(\d+)[,}]/;
  * an unexpected layout — takes the ordinary path: parsed, and errors thrown as FleetErrors.
  */
 export async function relayRead(bus: MessageBus, subject: string, body: unknown, timeoutMs: number, res: Response, indexHeader: string): Promise<void> {
-  let data: Uint8Array;
-  try {
-    data = (await bus.nc.request(subject, encodeJson(body), { timeout: timeoutMs })).data;
-  } catch (err) {
-    const text = String((err as Error).message ?? err);
-    if (/no responders/i.test(text) || (err as Error).name === 'NoRespondersError') {
-      throw new FleetError('unavailable', `no service answers on ${subject}`);
-    }
-    if (/timeout/i.test(text)) throw new FleetError('timeout', `no reply on ${subject} within ${timeoutMs} ms`);
-    throw new FleetError('unavailable', `request on ${subject} failed: ${text}`);
-  }
+  const { data } = await bus.requestRaw(subject, body, timeoutMs);
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (bytes.length > OK_PREFIX.length + 1 && bytes.subarray(0, OK_PREFIX.length).equals(OK_PREFIX) && bytes[bytes.length - 1] === 0x7d) {
     const payload = bytes.subarray(OK_PREFIX.length, bytes.length - 1);
