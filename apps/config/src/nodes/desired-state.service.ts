@@ -10,6 +10,7 @@ import type { CompiledConfigSet, NodeFacts } from '../logic/merge.js';
 import { RevisionStore, type DeploymentState } from '../revisions/revision-store.js';
 import { CONFIG_SETTINGS, type ConfigSettings } from '../settings.js';
 import { Batcher } from './batcher.js';
+import { noticeBytes } from './notice.js';
 
 interface Change {
   nodeId: string;
@@ -162,7 +163,7 @@ export class DesiredStateService {
     // the rows (what status reports as desired) are written after, one statement per chunk.
     for (let start = 0; start < changed.length; start += NOTICE_CHUNK) {
       for (const c of changed.slice(start, start + NOTICE_CHUNK)) {
-        this.bus.nc.publish(this.bus.subjects.node(c.nodeId, CONFIG_NOTICE_TOPIC), this.noticeBytes(c));
+        this.bus.nc.publish(this.bus.subjects.node(c.nodeId, CONFIG_NOTICE_TOPIC), noticeBytes(c.revision, c.hash, this.inlineFiles(c)));
       }
       // Let the event loop breathe between chunks: the first nodes' acks are already arriving,
       // and storing them while later notices go out keeps them from queueing up behind the loop.
@@ -214,10 +215,10 @@ export class DesiredStateService {
   }
 
   /**
-   * The notice as bytes. Small bundles travel inline (one message instead of a notice, a request
-   * and a reply per node); the files' JSON is encoded once per distinct bundle, not per node.
+   * The files' JSON when the bundle is small enough to travel inline (one message instead of a
+   * notice, a request and a reply per node), encoded once per distinct bundle, not per node.
    */
-  private noticeBytes(c: Change): Uint8Array {
+  private inlineFiles(c: Change): string | null {
     let inline = this.inlineCache.get(c.hash);
     if (inline === undefined) {
       const json = JSON.stringify(c.files);
@@ -225,8 +226,7 @@ export class DesiredStateService {
       if (this.inlineCache.size > 10_000) this.inlineCache.clear();
       this.inlineCache.set(c.hash, inline);
     }
-    const head = `{"v":1,"revision":${c.revision},"hash":"${c.hash}"`;
-    return Buffer.from(inline === null ? `${head}}` : `${head},"files":${inline}}`);
+    return inline;
   }
 
   private async loadRows(ids: string[]): Promise<Map<string, NodeRow>> {

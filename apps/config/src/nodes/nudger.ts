@@ -7,6 +7,7 @@ import { Db } from '../database/data-source.js';
 import { RevisionStore } from '../revisions/revision-store.js';
 import { CONFIG_SETTINGS, type ConfigSettings } from '../settings.js';
 import { DesiredStateService } from './desired-state.service.js';
+import { noticeBytes } from './notice.js';
 
 const nudged = counter('fleet_config_nudges_total', 'Desired-state notices re-sent to nodes whose ack had not arrived');
 
@@ -66,7 +67,7 @@ export class Nudger {
     for (;;) {
       const due = await this.claimDue();
       for (const n of due) {
-        this.bus.nc.publish(this.bus.subjects.node(n.node_id, CONFIG_NOTICE_TOPIC), `{"v":1,"revision":${n.desired_revision},"hash":"${n.desired_hash}"}`);
+        this.bus.nc.publish(this.bus.subjects.node(n.node_id, CONFIG_NOTICE_TOPIC), noticeBytes(n.desired_revision, n.desired_hash));
       }
       await this.bus.nc.flush();
       nudged.inc(due.length);
