@@ -7,6 +7,7 @@ import { Db } from '../database/data-source.js';
 import { RevisionStore } from '../revisions/revision-store.js';
 import { CONFIG_SETTINGS, type ConfigSettings } from '../settings.js';
 import { DesiredStateService } from './desired-state.service.js';
+import { UNANSWERED_SQL } from './answered.js';
 import { noticeBytes } from './notice.js';
 
 const nudged = counter('fleet_config_nudges_total', 'Desired-state notices re-sent to nodes whose ack had not arrived');
@@ -85,24 +86,23 @@ export class Nudger {
   private claimDue(): Promise<Array<{ node_id: string; desired_revision: number; desired_hash: string }>> {
     const { graceMs, maxBackoffMs } = this.settings.nudge;
     return this.db.query(
-      `UPDATE "config"."nodes" n SET "nudged_at" = now(), "nudges" = n."nudges" + 1
+      `UPDATE "config"."nodes" t SET "nudged_at" = now(), "nudges" = t."nudges" + 1
        FROM (
-         SELECT c."node_id" FROM "config"."nodes" c LEFT JOIN "config"."node_reports" r USING ("node_id")
-         WHERE c."desired_revision" IS NOT NULL
+         SELECT n."node_id" FROM "config"."nodes" n LEFT JOIN "config"."node_reports" r USING ("node_id")
+         WHERE n."desired_revision" IS NOT NULL
            -- Not while a deployment change is still being written to the rows: a stale nudge could
            -- overtake the new notice.
            AND (SELECT d."generation" = d."reconciled_generation" FROM "config"."deployment" d WHERE d."id" = 1)
-           AND c."desired_at" < now() - make_interval(secs => $1 / 1000.0)
-           AND (r."applied_revision" IS DISTINCT FROM c."desired_revision" OR r."applied_hash" IS DISTINCT FROM c."desired_hash")
-           AND (r."last_ok" IS DISTINCT FROM false OR r."last_hash" IS DISTINCT FROM c."desired_hash")
-           AND (c."nudged_at" IS NULL
-                OR c."nudged_at" < now() - make_interval(secs => least($1 * power(2, least(c."nudges", 30)), $2) / 1000.0))
-         ORDER BY c."node_id"
+           AND n."desired_at" < now() - make_interval(secs => $1 / 1000.0)
+           AND ${UNANSWERED_SQL}
+           AND (n."nudged_at" IS NULL
+                OR n."nudged_at" < now() - make_interval(secs => least($1 * power(2, least(n."nudges", 30)), $2) / 1000.0))
+         ORDER BY n."node_id"
          LIMIT $3
-         FOR NO KEY UPDATE OF c SKIP LOCKED
+         FOR NO KEY UPDATE OF n SKIP LOCKED
        ) due
-       WHERE n."node_id" = due."node_id"
-       RETURNING n."node_id", n."desired_revision", n."desired_hash"`,
+       WHERE t."node_id" = due."node_id"
+       RETURNING t."node_id", t."desired_revision", t."desired_hash"`,
       [graceMs, maxBackoffMs, NUDGE_BATCH],
     );
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { FleetError } from '#contracts/common';
 import { withDriftKinds, type DriftEntry, type FileResult, type FleetStatus, type NodeConfigStatus } from '#contracts/config';
 import { Db } from '../database/data-source.js';
+import { APPLIED_DESIRED_SQL, UNANSWERED_SQL } from '../nodes/answered.js';
 import { RevisionStore } from '../revisions/revision-store.js';
 import { CONFIG_SETTINGS, type ConfigSettings } from '../settings.js';
 
@@ -51,11 +52,10 @@ export class StatusService {
     const [[totals], applied, desired, latest, deployment] = await Promise.all([
       this.db.query<{ nodes: number; in_sync: number; drifted: number; failed: number; pending: number; silent: number; canary_nodes: number }>(
         `SELECT count(*)::int AS nodes,
-           count(*) FILTER (WHERE r."applied_revision" = n."desired_revision" AND r."applied_hash" = n."desired_hash")::int AS in_sync,
+           count(*) FILTER (WHERE ${APPLIED_DESIRED_SQL})::int AS in_sync,
            count(*) FILTER (WHERE r."drift" <> '[]'::jsonb)::int AS drifted,
            count(*) FILTER (WHERE r."last_ok" = false)::int AS failed,
-           count(*) FILTER (WHERE NOT coalesce(r."applied_revision" = n."desired_revision" AND r."applied_hash" = n."desired_hash", false)
-                              AND NOT coalesce(r."last_ok" = false AND r."last_hash" = n."desired_hash", false)
+           count(*) FILTER (WHERE ${UNANSWERED_SQL}
                               AND NOT (r."node_id" IS NULL AND n."known_since" < now() - make_interval(secs => $1 / 1000.0)))::int AS pending,
            count(*) FILTER (WHERE r."node_id" IS NULL AND n."known_since" < now() - make_interval(secs => $1 / 1000.0))::int AS silent,
            count(*) FILTER (WHERE n."canary")::int AS canary_nodes
